@@ -1,0 +1,55 @@
+"""liaison — a plugin-based web app for overseas talent-liaison stations."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from .plugins.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+__all__ = ["create_app", "hookimpl", "__version__"]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Application factory: builds a fully configured app; nothing happens at import time."""
+    app = Flask(__name__, instance_relative_config=True)
+
+    from .config import load_config
+
+    load_config(app, config)
+
+    from . import cli, database, errors, i18n, plugins, security, templating
+    from .extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    database.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    plugins.init_app(app)  # before i18n and migrations: plugins add catalogs and branches
+    i18n.init_app(app)
+    # The migrations live beside the package, not in the working directory.
+    migrate.init_app(app, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    _register_blueprints(app)
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .contacts.views import bp as contacts_bp
+    from .exports.views import bp as exports_bp
+    from .leads.views import bp as leads_bp
+    from .main.views import bp as main_bp
+    from .plugins.views import bp as plugins_bp
+    from .review.views import bp as review_bp
+    from .stations.views import bp as stations_bp
+
+    for blueprint in (main_bp, auth_bp, stations_bp, contacts_bp, leads_bp, review_bp, exports_bp, admin_bp, plugins_bp):
+        app.register_blueprint(blueprint)

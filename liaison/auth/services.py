@@ -1,0 +1,61 @@
+"""Accounts: authentication and password changes, shared by the views and the CLI."""
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from ..models import AuditEntry, User, db, utcnow
+
+_DUMMY_HASH: dict[str, str] = {}
+
+
+def normalise_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None — taking as long either way, so that
+    response times do not tell which e-mail addresses have accounts."""
+    user = find_user_by_email(email)
+    if user is None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        dummy = _DUMMY_HASH.setdefault(method, generate_password_hash("dummy-password", method=method))
+        from werkzeug.security import check_password_hash
+
+        check_password_hash(dummy, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    db.session.commit()
+
+
+def change_password(user: User, new_password: str, actor: User | None = None) -> None:
+    """Set a new password; every other session of the user ends (the session version changes)."""
+    user.set_password(new_password)
+    user.must_change_password = actor is not None and actor.id != user.id
+    db.session.add(AuditEntry(
+        actor_id=(actor or user).id, action="user.password", object_type="user", object_id=user.id,
+        details={"by_self": actor is None or actor.id == user.id},
+    ))
+    db.session.commit()
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login's loader: the id is ``<user id>:<session version>``."""
+    user_id, _, version = (session_id or "").partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user

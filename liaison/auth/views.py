@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import limiter, login_manager
+from ..models import AuditEntry, db
+from ..security import safe_next
+from . import services
+from .forms import ForgotPasswordForm, LoginForm, PasswordForm, ProfileForm
+
+bp = Blueprint("auth", __name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.login_message_category = "info"
+login_manager.session_protection = "basic"
+login_manager.user_loader(services.load_user_from_session)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            # One message for every failure: it does not say whether the address has an account.
+            form.password.errors.append(_("The e-mail address or the password is not correct."))
+        else:
+            session.clear()  # a fresh session on log-in (no fixation)
+            login_user(user)
+            session.permanent = True
+            services.record_login(user)
+            if user.must_change_password:
+                flash(_("Please choose a new password of your own."), "warning")
+                return redirect(url_for("auth.profile"))
+            return redirect(safe_next(form.next.data))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have been logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.find_user_by_email(form.email.data)
+        if user is not None and user.active:
+            db.session.add(AuditEntry(actor_id=None, action="user.password_reset_requested",
+                                      object_type="user", object_id=user.id, details={}))
+            db.session.commit()
+        # The same answer whether or not the address has an account.
+        flash(_("If this address has an account, its administrators have been asked to reset "
+                "the password. They will send you a temporary password."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    profile_form = ProfileForm(prefix="profile", obj=current_user)
+    if request.method == "GET":
+        profile_form.locale.data = current_user.locale or str(get_locale())
+        profile_form.timezone.data = current_user.timezone or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    password_form = PasswordForm(prefix="password")
+    if "profile-name" in request.form and profile_form.validate_on_submit():
+        current_user.name = profile_form.name.data
+        current_user.locale = profile_form.locale.data
+        current_user.timezone = profile_form.timezone.data
+        db.session.commit()
+        session["locale"] = current_user.locale
+        flash(_("Your profile has been saved."), "success")
+        return redirect(url_for("auth.profile"))
+    if "password-new_password" in request.form and password_form.validate_on_submit():
+        if not current_user.check_password(password_form.current_password.data):
+            password_form.current_password.errors.append(_("This is not your current password."))
+        else:
+            services.change_password(current_user, password_form.new_password.data)
+            login_user(current_user)  # the session id changed with the session version
+            flash(_("Your password has been changed. Other sessions have been logged out."), "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", profile_form=profile_form, password_form=password_form)

@@ -1,0 +1,108 @@
+"""Contacts: search in scope, duplicate detection and saving."""
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import plugins
+from ..forms import normalise_phone
+from ..models import Contact, Station, User, db
+from ..scope import scoped
+
+CONTACT_FIELDS = (
+    "kind", "name", "name_zh", "name_original", "organisation", "position", "field", "country",
+    "city", "email", "phone", "messaging", "languages", "tags", "notes",
+)
+
+
+def _clean_list(text: str | None) -> str | None:
+    items = [item.strip() for item in (text or "").replace("，", ",").split(",") if item.strip()]
+    return ", ".join(dict.fromkeys(items)) or None
+
+
+def _apply(contact: Contact, data: dict) -> None:
+    for name in CONTACT_FIELDS:
+        if name in data:
+            value = data[name]
+            setattr(contact, name, value if value not in ("",) else None)
+    contact.country = (contact.country or "").upper() or None
+    contact.email_normalized = contact.email.lower() if contact.email else None
+    contact.phone_e164 = normalise_phone(contact.phone, contact.country)
+    contact.languages = _clean_list(contact.languages)
+    contact.tags = _clean_list(contact.tags)
+
+
+def find_duplicates(station_id: int, email: str | None, phone: str | None, country: str | None,
+                    exclude_id: int | None = None) -> list[Contact]:
+    """Contacts of the same station with the same e-mail address or phone number."""
+    conditions = []
+    if email:
+        conditions.append(Contact.email_normalized == email.strip().lower())
+    e164 = normalise_phone(phone, country)
+    if e164:
+        conditions.append(Contact.phone_e164 == e164)
+    if not conditions:
+        return []
+    stmt = select(Contact).where(Contact.station_id == station_id, or_(*conditions))
+    if exclude_id:
+        stmt = stmt.where(Contact.id != exclude_id)
+    return list(db.session.scalars(stmt.order_by(Contact.id).limit(10)))
+
+
+def by_token(token: str | None) -> Contact | None:
+    if not token:
+        return None
+    return db.session.scalar(select(Contact).where(Contact.submission_token == token))
+
+
+def create_contact(station: Station, data: dict, actor: User, token: str | None = None,
+                   extra: dict | None = None) -> Contact:
+    """Create a contact once per form token: a resent form returns the first contact."""
+    existing = by_token(token)
+    if existing is not None:
+        return existing
+    contact = Contact(station_id=station.id, created_by_id=actor.id, updated_by_id=actor.id,
+                      submission_token=token or None)
+    _apply(contact, data)
+    db.session.add(contact)
+    try:
+        db.session.flush()
+        if extra:
+            plugins.form_saved("contact", contact, extra, actor)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        existing = by_token(token)
+        if existing is None:
+            raise
+        return existing
+    plugins.emit("liaison_event_contact_created", station.id, contact=contact, user=actor)
+    return contact
+
+
+def update_contact(contact: Contact, data: dict, actor: User, extra: dict | None = None) -> None:
+    _apply(contact, data)
+    contact.updated_by_id = actor.id
+    db.session.flush()
+    if extra:
+        plugins.form_saved("contact", contact, extra, actor)
+    db.session.commit()
+
+
+def search(user: User, q: str | None = None, station_id: int | None = None, kind: str | None = None,
+           tag: str | None = None) -> Select:
+    """Contacts in the user's scope; ``q`` matches any name script, organisation or e-mail."""
+    stmt = scoped(select(Contact), Contact, user)
+    if q:
+        like = f"%{q}%"
+        stmt = stmt.where(or_(
+            Contact.name.ilike(like), Contact.name_zh.ilike(like), Contact.name_original.ilike(like),
+            Contact.organisation.ilike(like), Contact.email_normalized.ilike(like),
+        ))
+    if station_id:
+        stmt = stmt.where(Contact.station_id == station_id)
+    if kind:
+        stmt = stmt.where(Contact.kind == kind)
+    if tag:
+        stmt = stmt.where(Contact.tags.ilike(f"%{tag}%"))
+    return stmt

@@ -1,0 +1,106 @@
+"""Shared form pieces: field helpers and validators used by every area's forms."""
+from __future__ import annotations
+
+import phonenumbers
+import wtforms
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, Length, Optional, ValidationError
+
+from .i18n import COUNTRY_CODES
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def none_if_blank(value):
+    value = strip(value)
+    return value or None
+
+
+class BaseForm(FlaskForm):
+    """Strips surrounding whitespace from every text input."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            if not issubclass(unbound_field.field_class, (HiddenField, PasswordField)):
+                filters = unbound_field.kwargs.get("filters", ())
+                options = dict(options, filters=(strip, *filters))
+            return unbound_field.bind(form=form, **options)
+
+
+def optional_email(label, **kwargs):
+    return StringField(label, validators=[Optional(), Length(max=254), Email(message=_l("Enter a valid e-mail address, e.g. name@example.org."))], **kwargs)
+
+
+class CountryCode:
+    """An ISO 3166-1 alpha-2 code."""
+
+    def __call__(self, form, field):
+        if field.data and str(field.data).upper() not in COUNTRY_CODES:
+            raise ValidationError(_l("Choose a country from the list."))
+
+
+class PhoneNumber:
+    """A phone number that ``phonenumbers`` can parse, in international form or local to the
+    country given in ``country_field``."""
+
+    def __init__(self, country_field: str | None = None):
+        self.country_field = country_field
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        if normalise_phone(field.data, self._country(form)) is None:
+            raise ValidationError(_l("Enter a valid phone number, e.g. +39 02 1234 5678."))
+
+    def _country(self, form):
+        if self.country_field and self.country_field in form:
+            return form[self.country_field].data or None
+        return None
+
+
+def normalise_phone(raw: str | None, country: str | None = None) -> str | None:
+    """E.164 form (``+390212345678``) or ``None`` if the number is not valid."""
+    if not raw:
+        return None
+    try:
+        number = phonenumbers.parse(raw, (country or "").upper() or None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def options(pairs) -> list[SelectChoice] | None:
+    """``(value, label)`` pairs as WTForms ``SelectChoice`` objects (tuples are deprecated)."""
+    if pairs is None or callable(pairs):
+        return pairs
+    return [pair if isinstance(pair, SelectChoice) else SelectChoice(*pair) for pair in pairs]
+
+
+def _options_field(base):
+    """``base`` accepting ``choices=[(value, label), ...]`` as before, without the deprecation."""
+
+    class Field(base):
+        def __init__(self, *args, choices=None, **kwargs):
+            super().__init__(*args, choices=options(choices), **kwargs)
+
+        @property
+        def choices(self):
+            return base.choices.fget(self)
+
+        @choices.setter
+        def choices(self, value):
+            base.choices.fset(self, options(value))
+
+    Field.__name__ = Field.__qualname__ = base.__name__
+    return Field
+
+
+SelectField = _options_field(wtforms.SelectField)
+SelectMultipleField = _options_field(wtforms.SelectMultipleField)

@@ -1,0 +1,123 @@
+"""Locale and time zone of each request, and locale-aware formatting helpers.
+
+The locale comes from the user's saved preference, else the language picked on the login page
+(kept in the session), else the browser's Accept-Language, else ``BABEL_DEFAULT_LOCALE``.
+Times are stored in UTC and shown in the user's time zone.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import pycountry
+from babel import Locale
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from .extensions import babel
+
+TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
+
+
+def init_app(app: Flask) -> None:
+    from .plugins import translation_dirs
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([TRANSLATIONS, *translation_dirs(app)])
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+
+def supported_locales() -> list[str]:
+    return list(current_app.config["LANGUAGES"])
+
+
+def match_locale(tag: str | None) -> str | None:
+    """Map a language tag (``zh-CN``, ``zh_Hans_CN``, ``en-GB`` …) to a supported locale."""
+    if not tag:
+        return None
+    tag = tag.replace("-", "_")
+    supported = supported_locales()
+    if tag in supported:
+        return tag
+    language = tag.split("_")[0].lower()
+    for locale in supported:
+        if locale.split("_")[0].lower() == language:
+            return locale
+    return None
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated:
+        chosen = match_locale(current_user.locale)
+        if chosen:
+            return chosen
+    chosen = match_locale(session.get("locale"))
+    if chosen:
+        return chosen
+    for tag, _quality in request.accept_languages:
+        chosen = match_locale(tag)
+        if chosen:
+            return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    if not has_request_context():
+        return None
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return None  # BABEL_DEFAULT_TIMEZONE
+
+
+def is_chinese() -> bool:
+    return str(get_locale() or "").startswith("zh")
+
+
+# Names ------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def _territories(locale: str) -> dict[str, str]:
+    return dict(Locale.parse(locale).territories)
+
+
+@lru_cache(maxsize=8)
+def _languages(locale: str) -> dict[str, str]:
+    return dict(Locale.parse(locale).languages)
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return _territories(str(get_locale() or "en")).get(code.upper(), code)
+
+
+def language_name(code: str | None) -> str:
+    if not code:
+        return ""
+    return _languages(str(get_locale() or "en")).get(code, code)
+
+
+COUNTRY_CODES = tuple(sorted(country.alpha_2 for country in pycountry.countries))
+
+
+def country_choices(blank: str | None = None) -> list[tuple[str, str]]:
+    """ISO 3166-1 countries, named in the viewer's language, sorted by that name."""
+    names = _territories(str(get_locale() or "en"))
+    choices = sorted(((code, names.get(code, code)) for code in COUNTRY_CODES), key=lambda item: sort_key(item[1]))
+    return ([("", blank)] if blank is not None else []) + choices
+
+
+def sort_key(text: str | None) -> str:
+    """A key that sorts Chinese by pinyin and everything else case-insensitively."""
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin(text or "")).casefold()
+
+
+def display_name(record) -> str:
+    """A station's or region's name in the viewer's language, if it has one."""
+    if is_chinese() and getattr(record, "name_zh", None):
+        return record.name_zh
+    return record.name

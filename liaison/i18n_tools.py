@@ -1,0 +1,74 @@
+"""Message catalogs: ``python -m liaison.i18n_tools update`` (extract and merge) and
+``python -m liaison.i18n_tools compile`` (``.po`` → ``.mo``, run by ``make run`` and ``make test``).
+
+The core and each bundled plugin have their own catalog in ``<package>/translations``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from babel.messages.frontend import CommandLineInterface
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ("zh_Hans_CN", "en")
+KEYWORDS = ["_", "gettext", "ngettext:1,2", "lazy_gettext", "_l", "lazy_ngettext:1,2", "_n:1,2"]
+
+
+def catalog_roots() -> list[Path]:
+    """The core package and every bundled plugin package (each with its own catalog)."""
+    roots = [ROOT / "liaison"]
+    plugins = ROOT / "plugins"
+    if plugins.is_dir():
+        roots += sorted(p for p in plugins.iterdir() if (p / "__init__.py").exists())
+    return roots
+
+
+def _babel(*args: str) -> None:
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+def extract(root: Path) -> Path:
+    pot = root / "translations" / "messages.pot"
+    pot.parent.mkdir(parents=True, exist_ok=True)
+    args = ["extract", "-F", str(ROOT / "babel.cfg"), "-o", str(pot), "--no-location", "--sort-output",
+            "--project", "liaison", "--copyright-holder", "liaison developers"]
+    for keyword in KEYWORDS:
+        args += ["-k", keyword]
+    if root.name == "liaison":
+        args += ["--ignore-dirs", "translations"]
+    _babel(*args, str(root))
+    return pot
+
+
+def update() -> None:
+    for root in catalog_roots():
+        pot = extract(root)
+        for locale in LOCALES:
+            po = root / "translations" / locale / "LC_MESSAGES" / "messages.po"
+            if po.exists():
+                _babel("update", "-i", str(pot), "-d", str(root / "translations"), "-l", locale,
+                       "--no-fuzzy-matching", "--ignore-obsolete")
+            else:
+                _babel("init", "-i", str(pot), "-d", str(root / "translations"), "-l", locale)
+        print(f"updated {root.relative_to(ROOT)}/translations")
+
+
+def compile_all() -> None:
+    for root in catalog_roots():
+        directory = root / "translations"
+        if any(directory.glob("*/LC_MESSAGES/messages.po")):
+            _babel("compile", "-d", str(directory))
+
+
+def main(argv: list[str]) -> int:
+    commands = {"update": update, "compile": compile_all}
+    if len(argv) != 1 or argv[0] not in commands:
+        print("usage: python -m liaison.i18n_tools {update|compile}", file=sys.stderr)
+        return 2
+    commands[argv[0]]()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

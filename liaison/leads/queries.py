@@ -1,0 +1,94 @@
+"""Lead queries shared by the lead list, the review queue, the home pages and the exports.
+
+Filters map to indexed columns (``status``, ``station_id``, ``category``, ``reviewer_id``,
+``submitted_at``, ``priority``); the free-text search is the only unindexed filter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Select, func, or_, select
+
+from ..models import Contact, LeadStatus, Region, Station, TalentLead, User, db
+from ..scope import scoped
+
+SORTS = {
+    # NULLS LAST: drafts have no submission date; SQLite and PostgreSQL differ without it.
+    "-submitted": (TalentLead.submitted_at.desc().nulls_last(), TalentLead.id.desc()),
+    "submitted": (TalentLead.submitted_at.asc().nulls_last(), TalentLead.id.asc()),
+    "-priority": (TalentLead.priority.desc(), TalentLead.submitted_at.desc().nulls_last(), TalentLead.id.desc()),
+    "-updated": (TalentLead.updated_at.desc(), TalentLead.id.desc()),
+}
+
+
+@dataclass
+class LeadFilters:
+    q: str | None = None
+    status: str | None = None
+    region: str | None = None
+    station_id: int | None = None
+    category: str | None = None
+    reviewer: str | None = None  # a user id, "me" or "none"
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    sort: str = "-submitted"
+
+    @classmethod
+    def from_form(cls, form, default_sort: str = "-submitted") -> LeadFilters:
+        station = form.station.data or ""
+        return cls(
+            q=form.q.data or None,
+            status=form.status.data or None,
+            region=form.region.data or None,
+            station_id=int(station) if station.isdigit() else None,
+            category=form.category.data or None,
+            reviewer=form.reviewer.data or None,
+            submitted_from=form.submitted_from.data,
+            submitted_to=form.submitted_to.data,
+            sort=form.sort.data if form.sort.data in SORTS else default_sort,
+        )
+
+
+def filtered_leads(user: User, filters: LeadFilters) -> Select:
+    stmt = scoped(select(TalentLead), TalentLead, user)
+    if filters.status == "open":
+        stmt = stmt.where(TalentLead.status.in_([s.value for s in LeadStatus if s.is_open]))
+    elif filters.status:
+        stmt = stmt.where(TalentLead.status == filters.status)
+    if filters.region:
+        stmt = stmt.where(TalentLead.station_id.in_(
+            select(Station.id).join(Region).where(Region.code == filters.region)))
+    if filters.station_id:
+        stmt = stmt.where(TalentLead.station_id == filters.station_id)
+    if filters.category:
+        stmt = stmt.where(TalentLead.category == filters.category)
+    if filters.reviewer == "none":
+        stmt = stmt.where(TalentLead.reviewer_id.is_(None))
+    elif filters.reviewer == "me":
+        stmt = stmt.where(TalentLead.reviewer_id == user.id)
+    elif filters.reviewer and filters.reviewer.isdigit():
+        stmt = stmt.where(TalentLead.reviewer_id == int(filters.reviewer))
+    if filters.submitted_from:
+        stmt = stmt.where(TalentLead.submitted_at >= datetime.combine(filters.submitted_from, time.min))
+    if filters.submitted_to:
+        stmt = stmt.where(TalentLead.submitted_at < datetime.combine(filters.submitted_to + timedelta(days=1), time.min))
+    if filters.q:
+        like = f"%{filters.q}%"
+        matching_contacts = select(Contact.id).where(or_(
+            Contact.name.ilike(like), Contact.name_zh.ilike(like), Contact.name_original.ilike(like),
+            Contact.organisation.ilike(like),
+        ))
+        conditions = [TalentLead.summary.ilike(like), TalentLead.field.ilike(like),
+                      TalentLead.contact_id.in_(matching_contacts)]
+        if filters.q.lstrip("#").isdigit():
+            conditions.append(TalentLead.id == int(filters.q.lstrip("#")))
+        stmt = stmt.where(or_(*conditions))
+    return stmt.order_by(*SORTS.get(filters.sort, SORTS["-submitted"]))
+
+
+def status_counts(user: User, station_id: int | None = None) -> dict[str, int]:
+    stmt = scoped(select(TalentLead.status, func.count()), TalentLead, user).group_by(TalentLead.status)
+    if station_id:
+        stmt = stmt.where(TalentLead.station_id == station_id)
+    return dict(db.session.execute(stmt).all())

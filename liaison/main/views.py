@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+
+from ..leads.queries import status_counts
+from ..leads.views import LIST_OPTIONS
+from ..models import AuditEntry, LeadEvent, LeadStatus, Station, TalentLead, db
+from ..i18n import match_locale
+from ..scope import admin_region_ids, scoped, visible_stations_query
+from ..security import safe_next
+from ..stations.services import counts_by_station
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    context = {"counts": status_counts(current_user), "statuses": list(LeadStatus)}
+    if current_user.is_volunteer or current_user.is_regional_admin:
+        stations = db.session.scalars(visible_stations_query().options(selectinload(Station.region))).all()
+        context["stations"] = stations
+        context["station_counts"] = counts_by_station([s.id for s in stations])
+    if current_user.is_volunteer:
+        context["drafts"] = _leads(TalentLead.status == LeadStatus.DRAFT, TalentLead.submitter_id == current_user.id)
+        context["waiting"] = _leads(TalentLead.status == LeadStatus.NEEDS_INFO)
+    if current_user.is_regional_admin:
+        context["activity"] = _recent_events()
+        context["admin_log"] = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.region_id.in_(admin_region_ids()))
+            .options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(10)
+        ).all()
+    if current_user.is_hq:
+        context["mine"] = _leads(TalentLead.reviewer_id == current_user.id,
+                                 TalentLead.status.in_([LeadStatus.SUBMITTED, LeadStatus.UNDER_REVIEW,
+                                                        LeadStatus.ACCEPTED, LeadStatus.REFERRED]))
+        context["unassigned"] = _leads(TalentLead.reviewer_id.is_(None), TalentLead.status == LeadStatus.SUBMITTED)
+    return render_template("main/home.html", **context)
+
+
+def _leads(*conditions, limit: int = 10) -> list[TalentLead]:
+    stmt = scoped(select(TalentLead), TalentLead).where(*conditions).options(*LIST_OPTIONS)
+    return list(db.session.scalars(stmt.order_by(TalentLead.updated_at.desc()).limit(limit)))
+
+
+def _recent_events(limit: int = 15) -> list[LeadEvent]:
+    lead_ids = scoped(select(TalentLead.id), TalentLead)
+    stmt = (select(LeadEvent).where(LeadEvent.lead_id.in_(lead_ids))
+            .options(selectinload(LeadEvent.actor), selectinload(LeadEvent.lead).selectinload(TalentLead.contact))
+            .order_by(LeadEvent.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    locale = match_locale(request.form.get("locale"))
+    if locale and locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), "main.home"))
+
+
+@bp.route("/healthz")
+def health():
+    """For load balancers and monitoring: the app answers and the database too."""
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

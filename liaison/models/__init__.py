@@ -1,0 +1,27 @@
+"""The core's data model. Plugins define their own models in their packages."""
+from .audit import AuditEntry
+from .base import Base, TimestampMixin, db, utcnow
+from .choices import (
+    OPEN_LEAD_STATUSES,
+    ContactKind,
+    HostKind,
+    LandingKind,
+    LeadCategory,
+    LeadEventKind,
+    LeadStatus,
+    Priority,
+    Role,
+    StationStatus,
+)
+from .contact import Contact
+from .lead import LeadEvent, TalentLead
+from .plugin import PluginError, PluginScope
+from .station import Region, Station
+from .user import User, region_admin, station_membership
+
+__all__ = [
+    "AuditEntry", "Base", "Contact", "ContactKind", "HostKind", "LandingKind", "LeadCategory",
+    "LeadEvent", "LeadEventKind", "LeadStatus", "OPEN_LEAD_STATUSES", "PluginError", "PluginScope", "Priority", "Region", "Role",
+    "Station", "StationStatus", "TalentLead", "TimestampMixin", "User", "db", "region_admin",
+    "station_membership", "utcnow",
+]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import TimestampMixin, db
+
+if TYPE_CHECKING:
+    from .lead import TalentLead
+    from .station import Station
+    from .user import User
+
+
+class Contact(TimestampMixin, db.Model):
+    """A person or organisation in a station's network (联络对象)."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        Index("ix_contacts_station_name", "station_id", "name"),
+        Index("ix_contacts_station_email", "station_id", "email_normalized"),
+        Index("ix_contacts_station_phone", "station_id", "phone_e164"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str | None] = mapped_column(String(200))
+    name_original: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    field: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    email_normalized: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    phone_e164: Mapped[str | None] = mapped_column(String(20))
+    messaging: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[str | None] = mapped_column(String(200))
+    tags: Mapped[str | None] = mapped_column(String(300))
+    notes: Mapped[str | None] = mapped_column(Text)
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    station: Mapped[Station] = relationship(lazy="raise")
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="raise")
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id], lazy="raise")
+    leads: Mapped[list[TalentLead]] = relationship(
+        back_populates="contact", lazy="raise", order_by="TalentLead.id.desc()"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.name}>"
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [t.strip() for t in (self.tags or "").split(",") if t.strip()]
+
+    @property
+    def language_list(self) -> list[str]:
+        return [t.strip() for t in (self.languages or "").split(",") if t.strip()]

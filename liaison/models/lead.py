@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import TimestampMixin, db, utcnow
+from .choices import LeadStatus, Priority
+
+if TYPE_CHECKING:
+    from .contact import Contact
+    from .station import Station
+    from .user import User
+
+
+class TalentLead(TimestampMixin, db.Model):
+    """A talent lead (人才线索) about one contact, submitted by a station to HQ.
+
+    ``status`` only changes through ``liaison.leads.workflow``; ``version`` is SQLAlchemy's
+    optimistic lock, so two reviewers saving the same lead cannot overwrite each other.
+    """
+
+    __tablename__ = "leads"
+    __table_args__ = (
+        Index("ix_leads_status_submitted", "status", "submitted_at"),
+        Index("ix_leads_station_status", "station_id", "status"),
+        Index("ix_leads_reviewer_status", "reviewer_id", "status"),
+        Index("ix_leads_priority_submitted", "priority", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    category: Mapped[str] = mapped_column(String(30), index=True)
+    field: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    wants: Mapped[str | None] = mapped_column(Text)
+    offer: Mapped[str | None] = mapped_column(Text)
+    priority: Mapped[int] = mapped_column(default=Priority.NORMAL)
+    status: Mapped[str] = mapped_column(String(20), default=LeadStatus.DRAFT)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    referral_target: Mapped[str | None] = mapped_column(String(200))
+    landed_on: Mapped[date | None]
+    landing_kind: Mapped[str | None] = mapped_column(String(30))
+    landing_note: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    contact: Mapped[Contact] = relationship(back_populates="leads", lazy="raise")
+    station: Mapped[Station] = relationship(lazy="raise")
+    submitter: Mapped[User | None] = relationship(foreign_keys=[submitter_id], lazy="raise")
+    reviewer: Mapped[User | None] = relationship(foreign_keys=[reviewer_id], lazy="raise")
+    events: Mapped[list[LeadEvent]] = relationship(
+        back_populates="lead", lazy="raise", order_by="LeadEvent.id", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<TalentLead {self.id} {self.status}>"
+
+    @property
+    def status_enum(self) -> LeadStatus:
+        return LeadStatus(self.status)
+
+
+class LeadEvent(db.Model):
+    """One entry of a lead's timeline: a status change, a comment, an edit or an assignment."""
+
+    __tablename__ = "lead_events"
+    __table_args__ = (Index("ix_lead_events_lead_created", "lead_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+
+    lead: Mapped[TalentLead] = relationship(back_populates="events", lazy="raise")
+    actor: Mapped[User | None] = relationship(lazy="raise")

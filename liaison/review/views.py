@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import DateField
+from wtforms.validators import Optional
+
+from ..forms import BaseForm
+from ..leads import services as lead_services
+from ..leads.queries import filtered_leads, status_counts
+from ..leads.views import LIST_OPTIONS, filter_form
+from ..leads.workflow import IllegalMove
+from ..models import LeadCategory, LeadStatus, Role, TalentLead, User, db
+from ..permissions import roles_required
+from ..security import safe_next
+from .services import build_report
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+QUEUE_STATUSES = [s for s in LeadStatus if s != LeadStatus.DRAFT]
+
+
+@bp.route("/")
+@roles_required(Role.HQ_REVIEWER)
+def queue():
+    form, filters = filter_form(sort="-submitted")
+    form.status.choices = [c for c in form.status.choices if c[0] != LeadStatus.DRAFT]
+    stmt = filtered_leads(current_user, filters).where(TalentLead.status != LeadStatus.DRAFT)
+    page = db.paginate(stmt.options(*LIST_OPTIONS), per_page=50, error_out=False)
+    counts = status_counts(current_user)
+    return render_template("review/queue.html", form=form, page=page, counts=counts,
+                           statuses=QUEUE_STATUSES, reviewers=lead_services.reviewers())
+
+
+@bp.route("/assign", methods=["POST"])
+@roles_required(Role.HQ_REVIEWER)
+def bulk_assign():
+    back = safe_next(request.form.get("next"), "review.queue")
+    ids = [int(value) for value in request.form.getlist("lead_ids") if value.isdigit()][:500]
+    reviewer_value = request.form.get("reviewer_id", "")
+    if not ids:
+        flash(_("Select at least one lead."), "error")
+        return redirect(back)
+    reviewer = None
+    if reviewer_value != "0":
+        reviewer = db.session.get(User, int(reviewer_value)) if reviewer_value.isdigit() else None
+        if reviewer is None or not reviewer.is_hq or not reviewer.active:
+            flash(_("Choose a reviewer from the list."), "error")
+            return redirect(back)
+    leads = db.session.scalars(select(TalentLead).where(TalentLead.id.in_(ids))).all()
+    try:
+        changed = lead_services.assign_reviewer(leads, reviewer, current_user)
+    except (lead_services.Conflict, IllegalMove) as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("Reviewer saved for %(num)d lead(s).", num=changed), "success")
+    return redirect(back)
+
+
+class ReportForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    date_from = DateField(_l("Submitted from"), validators=[Optional()])
+    date_to = DateField(_l("Submitted until"), validators=[Optional()])
+
+
+@bp.route("/report")
+@roles_required(Role.HQ_REVIEWER)
+def report():
+    form = ReportForm(request.args)
+    valid = form.validate()
+    data = build_report(form.date_from.data if valid else None, form.date_to.data if valid else None)
+    return render_template("review/report.html", form=form, report=data, categories=list(LeadCategory))

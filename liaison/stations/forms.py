@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, optional_email
+from ..i18n import country_choices
+from ..models import HostKind, StationStatus, utcnow
+
+
+class StationForm(BaseForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)],
+                       description=_l("e.g. Milan overseas talent liaison station"))
+    name_zh = StringField(_l("Chinese name"), validators=[Optional(), Length(max=160)],
+                          description=_l("e.g. 米兰海外人才工作联络站"))
+    region_id = SelectField(_l("Region"), coerce=int, validators=[DataRequired()])
+    country = SelectField(_l("Country"), validators=[DataRequired(), CountryCode()])
+    city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])
+    host_organisation = StringField(_l("Host organisation"), validators=[DataRequired(), Length(max=200)])
+    host_kind = SelectField(_l("Kind of host"), choices=HostKind.choices(), validators=[DataRequired()])
+    established_on = DateField(_l("Established on"), validators=[Optional()])
+    contact_email = optional_email(_l("Contact e-mail"))
+    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40), PhoneNumber("country")])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region_id.choices = [(region.id, f"{region.code} — {region.name}") for region in regions]
+        self.country.choices = country_choices(blank=_l("Choose a country"))
+
+    def validate_established_on(self, field):
+        if field.data and field.data > utcnow().date():
+            raise ValidationError(_l("The date cannot be in the future."))
+
+
+class StationStatusForm(BaseForm):
+    status = SelectField(_l("Status"), choices=StationStatus.choices(), validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+
+
+class StationFilterForm(BaseForm):
+    class Meta:
+        csrf = False
+
+    region = SelectField(_l("Region"), validators=[Optional()], validate_choice=False)
+    country = SelectField(_l("Country"), validators=[Optional()], validate_choice=False)
+    status = SelectField(_l("Status"), validators=[Optional()], validate_choice=False,
+                         choices=[("", _l("Any status"))] + StationStatus.choices())
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+
+
+class MemberForm(BaseForm):
+    user_id = SelectField(_l("Volunteer"), coerce=int, validators=[DataRequired()])
