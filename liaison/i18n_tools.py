@@ -1,4 +1,5 @@
 """Message catalogs: ``python -m liaison.i18n_tools update`` (extract and merge) and
+``python -m liaison.i18n_tools update asean_language_title`` (one catalog only) and
 ``python -m liaison.i18n_tools compile`` (``.po`` → ``.mo``, run by ``make run`` and ``make test``).
 
 The core and each bundled plugin have their own catalog in ``<package>/translations``.
@@ -41,8 +42,11 @@ def extract(root: Path) -> Path:
     return pot
 
 
-def update() -> None:
+def update(only: list[str] | None = None) -> None:
+    """Extract and merge; ``only`` limits it to some roots by name (``liaison``, a plugin's name)."""
     for root in catalog_roots():
+        if only and root.name not in only:
+            continue
         pot = extract(root)
         for locale in LOCALES:
             po = root / "translations" / locale / "LC_MESSAGES" / "messages.po"
@@ -62,11 +66,13 @@ def compile_all() -> None:
 
 
 def main(argv: list[str]) -> int:
-    commands = {"update": update, "compile": compile_all}
-    if len(argv) != 1 or argv[0] not in commands:
-        print("usage: python -m liaison.i18n_tools {update|compile}", file=sys.stderr)
+    if argv[:1] == ["update"]:
+        update(argv[1:] or None)
+    elif argv == ["compile"]:
+        compile_all()
+    else:
+        print("usage: python -m liaison.i18n_tools update [liaison|<plugin> ...] | compile", file=sys.stderr)
         return 2
-    commands[argv[0]]()
     return 0
 
 

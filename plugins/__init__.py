@@ -1,0 +1,1 @@
+"""Region plugins bundled with liaison (registered in setup.cfg under ``liaison.plugins``)."""
