@@ -124,6 +124,7 @@ def login(client, auth, world):
     """``login("hq")`` logs the client in as one of the world's accounts by key."""
 
     def _login(key: str):
+        auth.logout()
         response = auth.login(world.emails[key])
         assert response.status_code == 302, f"login as {key} failed"
         return client

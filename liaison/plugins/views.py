@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..models import PluginError, Region, Role, Station, db
@@ -58,17 +58,24 @@ def index():
     stations = [s for s in db.session.scalars(visible_stations_query().options(selectinload(Station.region)))
                 if can_manage_station(current_user, s)]
     names = activation.installed()
-    errors = {}
-    for name in names:
-        errors[name] = db.session.scalars(
-            select(PluginError).where(PluginError.plugin == name).order_by(PluginError.id.desc()).limit(10)
-        ).all()
     return render_template(
         "plugins/index.html", plugins=[plugin_host.plugins[n] for n in names], snapshot=snapshot,
-        regions=regions, stations=stations, errors=errors, failures=plugin_host.failures,
+        regions=regions, stations=stations, errors=_errors_by_hook(names), failures=plugin_host.failures,
         hooks={n: plugin_host.implemented_hooks(n) for n in names},
-        memory_errors=list(plugin_host.recent_errors)[-20:],
     )
+
+
+def _errors_by_hook(names: list[str]) -> dict[str, list[tuple[PluginError, int]]]:
+    """Per plugin, the latest error of each failing hook and how often that hook failed."""
+    latest = (select(func.max(PluginError.id).label("id"), func.count().label("times"))
+              .where(PluginError.plugin.in_(names)).group_by(PluginError.plugin, PluginError.hook).subquery())
+    rows = db.session.execute(
+        select(PluginError, latest.c.times).join(latest, PluginError.id == latest.c.id).order_by(PluginError.id.desc())
+    ).all()
+    errors: dict[str, list[tuple[PluginError, int]]] = {name: [] for name in names}
+    for error, times in rows:
+        errors[error.plugin].append((error, times))
+    return errors
 
 
 @bp.route("/<name>/switch", methods=["POST"])

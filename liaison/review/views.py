@@ -27,7 +27,7 @@ QUEUE_STATUSES = [s for s in LeadStatus if s != LeadStatus.DRAFT]
 @roles_required(Role.HQ_REVIEWER)
 def queue():
     form, filters = filter_form(sort="-submitted")
-    form.status.choices = [c for c in form.status.choices if c[0] != LeadStatus.DRAFT]
+    form.status.choices = [c for c in form.status.choices if c.value != LeadStatus.DRAFT]
     stmt = filtered_leads(current_user, filters).where(TalentLead.status != LeadStatus.DRAFT)
     page = db.paginate(stmt.options(*LIST_OPTIONS), per_page=50, error_out=False)
     counts = status_counts(current_user)

@@ -78,9 +78,8 @@ def detail(station_id: int):
     if manage:
         member_form = MemberForm(prefix="member")
         member_form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in services.candidate_members(station, current_user)]
-        status_form = StationStatusForm(prefix="status", status=station.status)
-        if not current_user.is_admin:
-            status_form.status.choices = [c for c in StationStatus.choices() if c[0] != StationStatus.CLOSED or not station.is_closed]
+        if not station.is_closed or current_user.is_admin:  # only admins reopen a closed station
+            status_form = StationStatusForm(prefix="status", status=station.status)
     return render_template(
         "stations/detail.html", station=station, counts=counts, recent_leads=recent_leads,
         statuses=list(LeadStatus), manage=manage, member_form=member_form, status_form=status_form,

@@ -1,0 +1,416 @@
+"""The plugin system: activation per scope, one contract test per hook, isolation of failures."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from liaison.models import AuditEntry, Contact, LeadStatus, PluginError, Station, TalentLead, User, db
+from liaison.plugins import activation, hookspecs
+from liaison.plugins.manager import host
+
+from .factories import make_lead
+from .plugins import good_plugin
+
+GOOD = "fixture_good"
+
+
+@pytest.fixture
+def app_config():
+    return {"PLUGINS_EXTRA": ["tests.plugins.good_plugin"]}
+
+
+@pytest.fixture(autouse=True)
+def _reset_fixture_plugin():
+    good_plugin.CALLS.clear()
+    good_plugin.STORED.clear()
+
+
+@pytest.fixture
+def switch(app, world):
+    """``switch(True, region="ASEAN")``, ``switch(False, station="hanoi")``, ``switch(True)`` (global)."""
+
+    def _switch(enabled, region=None, station=None, plugin=GOOD):
+        with app.test_request_context():
+            admin = db.session.get(User, world.users["admin"])
+            activation.set_enabled(plugin, enabled, admin,
+                                   region_id=world.regions[region] if region else None,
+                                   station_id=world.stations[station] if station else None)
+            db.session.commit()
+
+    return _switch
+
+
+def _page(client, path):
+    response = client.get(path)
+    return response.status_code, response.get_data(as_text=True)
+
+
+# Activation ----------------------------------------------------------------------------
+
+def test_installed_plugin_is_off_until_switched_on(login, world):
+    for role in ["admin", "hq", "vol_hanoi"]:
+        client = login(role)
+        status, home = _page(client, "/")
+        assert "Fixture nav" not in home and "Fixture widget" not in home
+        assert client.get("/p/fixture_good/").status_code == 404
+
+
+def test_active_for_a_region_only(login, world, switch):
+    switch(True, region="ASEAN")
+    for role in ["vol_hanoi", "vol_bangkok", "asean_admin", "hq", "admin"]:
+        client = login(role)
+        assert client.get("/p/fixture_good/").status_code == 200, role
+        assert "Fixture nav" in client.get("/").get_data(as_text=True), role
+    for role in ["vol_milan", "europe_admin"]:
+        client = login(role)
+        assert client.get("/p/fixture_good/").status_code == 404, role
+        home = client.get("/").get_data(as_text=True)
+        assert "Fixture nav" not in home and "Fixture widget" not in home, role
+
+
+def test_station_overrides_both_ways(login, world, switch):
+    switch(True, region="ASEAN")
+    switch(False, station="hanoi")
+    assert login("vol_hanoi").get("/p/fixture_good/").status_code == 404
+    assert login("vol_bangkok").get("/p/fixture_good/").status_code == 200
+    assert "Fixture panel" not in login("hq").get(f"/contacts/{world.contacts['hanoi']}").get_data(as_text=True)
+    switch(True, station="milan")
+    assert login("vol_milan").get("/p/fixture_good/").status_code == 200
+    assert "Fixture panel" in login("hq").get(f"/contacts/{world.contacts['milan']}").get_data(as_text=True)
+    switch(None, station="hanoi")  # back to inherit: the region's switch applies again
+    assert login("vol_hanoi").get("/p/fixture_good/").status_code == 200
+
+
+def test_global_switch_and_region_override(login, world, switch):
+    switch(True)
+    switch(False, region="EUROPE")
+    assert login("vol_hanoi").get("/p/fixture_good/").status_code == 200
+    assert login("vol_milan").get("/p/fixture_good/").status_code == 404
+
+
+def test_switching_needs_no_restart_and_reaches_every_worker(app, database_url, login, world):
+    from liaison import create_app
+
+    from .conftest import _test_config
+
+    client = login("admin")
+    other_worker = create_app(_test_config(database_url, PLUGINS_EXTRA=["tests.plugins.good_plugin"])).test_client()
+    other_worker.post("/login", data={"email": world.emails["admin"], "password": "correct-horse-battery"})
+    assert client.get("/p/fixture_good/").status_code == 404
+    assert other_worker.get("/p/fixture_good/").status_code == 404
+    response = client.post(f"/admin/plugins/{GOOD}/switch", data={"scope": f"region:{world.regions['ASEAN']}", "state": "on"})
+    assert response.status_code == 302
+    assert client.get("/p/fixture_good/").status_code == 200
+    assert other_worker.get("/p/fixture_good/").status_code == 200
+    client.post(f"/admin/plugins/{GOOD}/switch", data={"scope": f"region:{world.regions['ASEAN']}", "state": "off"})
+    assert other_worker.get("/p/fixture_good/").status_code == 404
+
+
+def test_switches_are_audited(app, login, world):
+    client = login("asean_admin")
+    client.post(f"/admin/plugins/{GOOD}/switch", data={"scope": f"region:{world.regions['ASEAN']}", "state": "on"})
+    with app.app_context():
+        entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "plugin.switch"))
+        assert entry.actor_id == world.users["asean_admin"]
+        assert entry.details == {"plugin": GOOD, "scope": f"region:{world.regions['ASEAN']}", "before": None, "after": True}
+        assert entry.region_id == world.regions["ASEAN"]
+
+
+def test_who_may_switch_what(login, world):
+    client = login("asean_admin")
+    post = lambda scope: client.post(f"/admin/plugins/{GOOD}/switch", data={"scope": scope, "state": "on"}).status_code  # noqa: E731
+    assert post(f"region:{world.regions['ASEAN']}") == 302
+    assert post(f"station:{world.stations['hanoi']}") == 302
+    assert post(f"region:{world.regions['EUROPE']}") == 404
+    assert post(f"station:{world.stations['milan']}") == 404
+    assert post("global") == 403
+    assert post("region:abc") == 404
+    assert client.post("/admin/plugins/no_such_plugin/switch", data={"scope": "global", "state": "on"}).status_code == 404
+    assert client.post(f"/admin/plugins/{GOOD}/switch", data={"scope": f"region:{world.regions['ASEAN']}", "state": "maybe"}).status_code == 400
+    client = login("vol_hanoi")
+    assert client.post(f"/admin/plugins/{GOOD}/switch", data={"scope": "global", "state": "on"}).status_code == 403
+    assert login("admin").post(f"/admin/plugins/{GOOD}/switch", data={"scope": "global", "state": "on"}).status_code == 302
+
+
+def test_plugins_page_lists_plugin_and_where_active(login, world, switch):
+    switch(True, region="ASEAN")
+    page = login("admin").get("/admin/plugins/").get_data(as_text=True)
+    assert "Fixture plugin" in page and "9.9" in page and "liaison_panels" in page
+    page = login("europe_admin").get("/admin/plugins/").get_data(as_text=True)
+    assert "Fixture plugin" in page and "Hanoi" not in page and "Milan" in page
+
+
+def test_settings_resolve_station_region_global_default(app, login, world):
+    client = login("admin")
+    assert client.post(f"/admin/plugins/{GOOD}/settings", data={"scope": "global", "greeting": "global", "limit": ""}).status_code == 302
+    client.post(f"/admin/plugins/{GOOD}/settings", data={"scope": f"region:{world.regions['ASEAN']}", "greeting": "asean"})
+    client.post(f"/admin/plugins/{GOOD}/settings", data={"scope": f"station:{world.stations['hanoi']}", "greeting": "hanoi", "limit": "7"})
+    with app.test_request_context():
+        assert activation.settings(GOOD, station_id=world.stations["hanoi"]) == {"greeting": "hanoi", "limit": 7}
+        assert activation.settings(GOOD, station_id=world.stations["bangkok"]) == {"greeting": "asean", "limit": 3}
+        assert activation.settings(GOOD, station_id=world.stations["milan"]) == {"greeting": "global", "limit": 3}
+        assert activation.settings(GOOD, region_id=world.regions["EUROPE"]) == {"greeting": "global", "limit": 3}
+
+
+def test_invalid_setting_is_explained_and_not_saved(app, login, world):
+    client = login("admin")
+    response = client.post(f"/admin/plugins/{GOOD}/settings", data={"scope": "global", "greeting": "x", "limit": "99"})
+    assert response.status_code == 200
+    assert "This value is not valid for this setting." in response.get_data(as_text=True)
+    with app.test_request_context():
+        assert activation.settings(GOOD) == {"greeting": "hello", "limit": 3}
+
+
+# One contract test per hook -----------------------------------------------------------
+
+def test_every_hookspec_has_a_contract_test():
+    names = sorted(name for name in dir(hookspecs) if name.startswith("liaison_"))
+    missing = [name for name in names if f"test_hook_{name}" not in globals()]
+    assert not missing, f"hooks without a contract test: {missing}"
+
+
+def test_hook_liaison_blueprints(login, world, switch):
+    switch(True, region="ASEAN")
+    assert login("vol_hanoi").get("/p/fixture_good/").get_data(as_text=True) == "fixture page"
+
+
+def test_hook_liaison_blueprints_requires_login(client, world, switch):
+    switch(True)
+    response = client.get("/p/fixture_good/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_hook_liaison_cli_commands(runner):
+    assert "hello from fixture" in runner.invoke(args=["fixture-good-hello"]).output
+
+
+def test_hook_liaison_migration_dirs(app):
+    from liaison.plugins import migration_dirs
+
+    directories = migration_dirs(app)
+    assert all(isinstance(d, str) for d in directories)  # the fixture adds none; bundled plugins add theirs
+
+
+def test_hook_liaison_translation_dirs(app):
+    assert app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")[0].endswith("liaison/translations")
+
+
+def test_hook_liaison_demo_data(runner, world):
+    runner.invoke(args=["demo", "load"])
+    assert ("demo_data", "liaison") in good_plugin.CALLS
+
+
+def test_hook_liaison_form_fields(app, login, world, switch):
+    switch(True, region="ASEAN")
+    client = login("vol_hanoi")
+    assert "fixture_good__nickname" in client.get(f"/contacts/new?station_id={world.stations['hanoi']}").get_data(as_text=True)
+    assert "fixture_good__nickname" not in login("vol_milan").get("/contacts/new").get_data(as_text=True)
+    # The extra field validates with the core's fields; nothing is written on error.
+    client = login("vol_hanoi")
+    response = client.post(f"/contacts/new?station_id={world.stations['hanoi']}",
+                           data={"kind": "scholar", "name": "Tran Van Binh", "fixture_good__nickname": "far too long"})
+    assert response.status_code == 200 and "Nickname too long" in response.get_data(as_text=True)
+    assert "far too long" in response.get_data(as_text=True)  # input kept
+    with app.app_context():
+        assert db.session.scalar(db.select(Contact).where(Contact.name == "Tran Van Binh")) is None
+    # The core form class is untouched: no plugin field leaks into it.
+    from liaison.contacts.forms import ContactForm
+
+    assert not hasattr(ContactForm, "fixture_good__nickname")
+
+
+def test_hook_liaison_form_saved(app, login, world, switch):
+    switch(True, region="ASEAN")
+    client = login("vol_hanoi")
+    client.post(f"/contacts/new?station_id={world.stations['hanoi']}",
+                data={"kind": "scholar", "name": "Tran Van Binh", "fixture_good__nickname": "Binh"})
+    with app.app_context():
+        contact = db.session.scalar(db.select(Contact).where(Contact.name == "Tran Van Binh"))
+    assert good_plugin.STORED[("contact", contact.id)] == {"nickname": "Binh"}
+
+
+def test_hook_liaison_form_data(login, world, switch):
+    switch(True, region="ASEAN")
+    good_plugin.STORED[("contact", world.contacts["hanoi"])] = {"nickname": "Anh"}
+    page = login("vol_hanoi").get(f"/contacts/{world.contacts['hanoi']}/edit").get_data(as_text=True)
+    assert 'value="Anh"' in page
+
+
+def test_hook_liaison_validate_lead(app, login, world, switch):
+    switch(True, region="ASEAN")
+    client = login("vol_hanoi")
+    url = f"/leads/new?contact_id={world.contacts['hanoi']}"
+    data = {"category": "employment", "summary": "a forbidden lead", "priority": "2", "submission_token": "tok-1",
+            "save_and_submit": "1"}
+    response = client.post(url, data=data)
+    assert response.status_code == 200
+    assert "The fixture plugin refuses forbidden leads." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(TalentLead).where(TalentLead.summary == "a forbidden lead")) is None
+    data.pop("save_and_submit")
+    data["save"] = "1"
+    assert client.post(url, data=data).status_code == 302  # a draft may be saved
+    assert ("validate_lead", "a forbidden lead", "save") in good_plugin.CALLS
+
+
+def test_hook_liaison_panels(login, world, switch):
+    switch(True, region="ASEAN")
+    client = login("hq")
+    for path in [f"/contacts/{world.contacts['hanoi']}", f"/leads/{world.leads['hanoi_draft']}",
+                 f"/stations/{world.stations['hanoi']}"]:
+        page = client.get(path).get_data(as_text=True)
+        assert "&lt;b&gt;escaped&lt;/b&gt;" in page, path  # plain strings are escaped
+        assert "<b>trusted</b>" in page, path  # Markup is trusted
+        assert page.index("Trusted panel") < page.index("Fixture panel"), path  # ordered
+    assert "Fixture panel" not in client.get(f"/contacts/{world.contacts['milan']}").get_data(as_text=True)
+
+
+def test_hook_liaison_nav_items(login, world, switch):
+    switch(True, region="ASEAN")
+    assert 'href="/p/fixture_good/">Fixture nav' in login("vol_bangkok").get("/").get_data(as_text=True)
+
+
+def test_hook_liaison_home_widgets(login, world, switch):
+    switch(True, region="ASEAN")
+    assert "widget for vol_hanoi@example.org" in login("vol_hanoi").get("/").get_data(as_text=True)
+
+
+def test_hook_liaison_export_columns(login, world, switch):
+    switch(True, region="ASEAN")
+    rows = list(load_workbook(io.BytesIO(login("admin").get("/exports/leads.xlsx").data)).active.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    column = header.index("Fixture column")
+    by_station = {row[header.index("Station")]: row[column] for row in body}
+    assert by_station["Hanoi station"].startswith("fx-")
+    assert by_station["Milan station"] is None  # plugin off for Milan: blank cell
+
+
+def _create_lead(client, world, station, submit):
+    data = {"category": "employment", "summary": f"new lead {station}", "priority": "2",
+            "submission_token": f"tok-{station}-{submit}", ("save_and_submit" if submit else "save"): "1"}
+    return client.post(f"/leads/new?contact_id={world.contacts[station]}", data=data)
+
+
+def test_hook_liaison_event_lead_created(app, login, world, switch):
+    switch(True, region="ASEAN")
+    _create_lead(login("vol_hanoi"), world, "hanoi", submit=False)
+    _create_lead(login("vol_milan"), world, "milan", submit=False)
+    created = [call for call in good_plugin.CALLS if call[0] == "lead_created"]
+    with app.app_context():
+        hanoi = db.session.scalar(db.select(TalentLead.id).where(TalentLead.summary == "new lead hanoi"))
+    assert created == [("lead_created", hanoi)]  # not called for Milan, where the plugin is off
+
+
+def test_hook_liaison_event_lead_submitted(app, login, world, switch):
+    switch(True, region="ASEAN")
+    _create_lead(login("vol_hanoi"), world, "hanoi", submit=True)
+    with app.app_context():
+        hanoi = db.session.scalar(db.select(TalentLead.id).where(TalentLead.summary == "new lead hanoi"))
+    assert ("lead_submitted", hanoi) in good_plugin.CALLS
+
+
+def test_hook_liaison_event_lead_status_changed(app, login, world, switch):
+    switch(True, region="ASEAN")
+    client = login("hq")
+    lead = world.leads["hanoi_submitted"]
+    assert client.post(f"/leads/{lead}/move", data={"move": "start_review", "version": "3"}).status_code in (302, 409)
+    with app.app_context():
+        version = db.session.get(TalentLead, lead).version
+    client.post(f"/leads/{lead}/move", data={"move": "start_review", "version": str(version)})
+    assert ("lead_status_changed", lead, "submitted", "under_review") in good_plugin.CALLS
+    milan = world.leads["milan_submitted"]
+    with app.app_context():
+        version = db.session.get(TalentLead, milan).version
+    client.post(f"/leads/{milan}/move", data={"move": "start_review", "version": str(version)})
+    assert not [c for c in good_plugin.CALLS if c[0] == "lead_status_changed" and c[1] == milan]
+
+
+def test_hook_liaison_event_contact_created(app, login, world, switch):
+    switch(True, region="ASEAN")
+    login("vol_hanoi").post(f"/contacts/new?station_id={world.stations['hanoi']}", data={"kind": "student", "name": "Le Thi Hoa"})
+    with app.app_context():
+        contact = db.session.scalar(db.select(Contact).where(Contact.name == "Le Thi Hoa"))
+    assert ("contact_created", contact.id) in good_plugin.CALLS
+
+
+def test_hook_liaison_event_station_created(app, login, world, switch):
+    switch(True, region="ASEAN")
+    client = login("asean_admin")
+    response = client.post("/stations/new", data={
+        "name": "Jakarta station", "region_id": str(world.regions["ASEAN"]), "country": "ID", "city": "Jakarta",
+        "host_organisation": "Indonesia Chinese Association", "host_kind": "chinese_association"})
+    assert response.status_code == 302
+    with app.app_context():
+        station = db.session.scalar(db.select(Station).where(Station.name == "Jakarta station"))
+    assert ("station_created", station.id) in good_plugin.CALLS
+
+
+# Isolation ------------------------------------------------------------------------------
+
+BROKEN = ["tests.plugins.broken_plugin", "tests.plugins.import_error_plugin", "tests.plugins.misspelled_plugin"]
+
+
+@pytest.fixture
+def broken_app(database_url):
+    from liaison import create_app
+
+    from .conftest import _empty_database, _test_config
+
+    app = create_app(_test_config(database_url, PLUGINS_EXTRA=BROKEN))
+    yield app
+    with app.app_context():
+        _empty_database()
+
+
+def test_broken_plugins_do_not_stop_the_app(broken_app):
+    plugin_host = host(broken_app)
+    failures = {failure.name: failure.error for failure in plugin_host.failures}
+    assert "cannot be imported, on purpose" in failures["tests.plugins.import_error_plugin"]
+    assert "unknown hook(s) liaison_nav_item" in failures["tests.plugins.misspelled_plugin"]
+    assert "fixture_broken" in plugin_host.plugins
+    assert "fixture_misspelled" not in plugin_host.plugins
+    # Its start-up hooks failed too, and were recorded.
+    assert {e.hook for e in plugin_host.recent_errors} >= {"liaison_blueprints", "liaison_cli_commands",
+                                                           "liaison_translation_dirs"}
+
+
+def test_broken_plugin_leaves_core_pages_working_and_data_stored(broken_app):
+    from .conftest import PASSWORD
+    from .factories import build_world
+
+    with broken_app.app_context():
+        world = build_world(PASSWORD)
+        admin = db.session.get(User, world.users["admin"])
+        with broken_app.test_request_context():
+            activation.set_enabled("fixture_broken", True, admin)
+        db.session.commit()
+    client = broken_app.test_client()
+    client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD})
+    for path in ["/", "/contacts/", "/leads/", "/stations/", f"/contacts/{world.contacts['hanoi']}",
+                 f"/leads/{world.leads['hanoi_draft']}", f"/stations/{world.stations['hanoi']}",
+                 f"/contacts/new?station_id={world.stations['hanoi']}", f"/leads/new?contact_id={world.contacts['hanoi']}",
+                 "/exports/leads.xlsx", "/exports/contacts.xlsx", f"/contacts/{world.contacts['hanoi']}/edit"]:
+        assert client.get(path).status_code == 200, path
+    # Everything submitted is stored despite the plugin failing in every hook.
+    assert client.post(f"/contacts/new?station_id={world.stations['hanoi']}",
+                       data={"kind": "scholar", "name": "Do Van Kien"}).status_code == 302
+    response = client.post(f"/leads/new?contact_id={world.contacts['hanoi']}",
+                           data={"category": "employment", "summary": "survives a broken plugin", "priority": "2",
+                                 "submission_token": "broken-1", "save_and_submit": "1"})
+    assert response.status_code == 302
+    with broken_app.app_context():
+        assert db.session.scalar(db.select(Contact).where(Contact.name == "Do Van Kien")) is not None
+        lead = db.session.scalar(db.select(TalentLead).where(TalentLead.summary == "survives a broken plugin"))
+        assert lead.status == LeadStatus.SUBMITTED
+        stored = {e.hook for e in db.session.scalars(db.select(PluginError).where(PluginError.plugin == "fixture_broken"))}
+    assert {"liaison_panels", "liaison_nav_items", "liaison_home_widgets", "liaison_form_fields",
+            "liaison_validate_lead", "liaison_event_lead_created", "liaison_event_lead_submitted",
+            "liaison_event_contact_created", "liaison_export_columns"} <= stored
+    client.post("/logout")
+    client.post("/login", data={"email": world.emails["admin"], "password": PASSWORD})
+    page = client.get("/admin/plugins/").get_data(as_text=True)
+    assert "liaison_panels failed on purpose" in page
+    assert "unknown hook(s) liaison_nav_item" in page
+    assert client.get("/review/").status_code == 200
