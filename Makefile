@@ -47,3 +47,7 @@ translations: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+
+## make bench: page timings at 100,000 leads (SQLite; PostgreSQL with DATABASE_URL)
+bench: $(VENV)/.installed-test compile-translations
+	$(BIN)/python bench/run.py

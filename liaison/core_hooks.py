@@ -54,7 +54,7 @@ def liaison_export_columns(export):
             ExportColumn("contact_zh", _l("Chinese name"), lambda lead: lead.contact.name_zh or ""),
             ExportColumn("field", _l("Field"), lambda lead: lead.field or ""),
             ExportColumn("summary", _l("Summary"), lambda lead: lead.summary),
-            ExportColumn("submitted_at", _l("Submitted"), lambda lead: lead.submitted_at),
+            ExportColumn("submitted_at", _l("Submitted on"), lambda lead: lead.submitted_at),
             ExportColumn("reviewer", _l("Reviewer"), lambda lead: _name(lead.reviewer)),
             ExportColumn("referral_target", _l("Referred to"), lambda lead: lead.referral_target or ""),
             ExportColumn("landed_on", _l("Landed on"), lambda lead: lead.landed_on),

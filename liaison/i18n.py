@@ -77,9 +77,15 @@ def is_chinese() -> bool:
 
 # Names ------------------------------------------------------------------------------------
 
+# Names an official Chinese platform must use where CLDR's differ.
+TERRITORY_OVERRIDES = {"zh": {"TW": "中国台湾"}, "en": {"TW": "Taiwan, China"}}
+
+
 @lru_cache(maxsize=8)
 def _territories(locale: str) -> dict[str, str]:
-    return dict(Locale.parse(locale).territories)
+    names = dict(Locale.parse(locale).territories)
+    names.update(TERRITORY_OVERRIDES.get(locale.split("_")[0], {}))
+    return names
 
 
 @lru_cache(maxsize=8)

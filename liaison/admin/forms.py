@@ -9,7 +9,7 @@ from ..models import Role
 
 
 class UserForm(BaseForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254),
                                                  Email(message=_l("Enter a valid e-mail address, e.g. name@example.org."))])
     role = SelectField(_l("Role"), choices=Role.choices(), validators=[DataRequired()])

@@ -46,7 +46,7 @@ def timezone_choices():
 
 
 class ProfileForm(BaseForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     locale = SelectField(_l("Language"), validate_choice=True)
     timezone = SelectField(_l("Time zone"), validate_choice=True,
                            description=_l("Dates and times are shown in this time zone."))

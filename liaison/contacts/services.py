@@ -1,6 +1,8 @@
 """Contacts: search in scope, duplicate detection and saving."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,7 +18,8 @@ CONTACT_FIELDS = (
 
 
 def _clean_list(text: str | None) -> str | None:
-    items = [item.strip() for item in (text or "").replace("，", ",").split(",") if item.strip()]
+    # Chinese input methods type "，" and "、" for a comma.
+    items = [item.strip() for item in re.split(r"[,，、;；]", text or "") if item.strip()]
     return ", ".join(dict.fromkeys(items)) or None
 
 

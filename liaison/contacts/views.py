@@ -31,7 +31,7 @@ def recordable_stations() -> list[Station]:
 def index():
     form = ContactSearchForm(request.args)
     stations = db.session.scalars(visible_stations_query()).all()
-    form.station.choices = [("", _("All my stations"))] + [(str(s.id), s.name) for s in stations]
+    form.station.choices = [("", _("All stations"))] + [(str(s.id), s.name) for s in stations]
     station_id = int(form.station.data) if (form.station.data or "").isdigit() else None
     stmt = services.search(current_user, q=form.q.data, station_id=station_id, kind=form.kind.data,
                            tag=form.tag.data).options(selectinload(Contact.station)).order_by(Contact.name, Contact.id)

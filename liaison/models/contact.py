@@ -58,8 +58,5 @@ class Contact(TimestampMixin, db.Model):
 
     @property
     def tag_list(self) -> list[str]:
+        """Tags are stored normalised, joined by ", " (see contacts.services)."""
         return [t.strip() for t in (self.tags or "").split(",") if t.strip()]
-
-    @property
-    def language_list(self) -> list[str]:
-        return [t.strip() for t in (self.languages or "").split(",") if t.strip()]

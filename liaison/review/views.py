@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -56,7 +57,7 @@ def bulk_assign():
     except (lead_services.Conflict, IllegalMove) as exc:
         flash(exc.message, "error")
     else:
-        flash(_("Reviewer saved for %(num)d lead(s).", num=changed), "success")
+        flash(ngettext("Reviewer saved for %(num)d lead.", "Reviewer saved for %(num)d leads.", changed), "success")
     return redirect(back)
 
 
