@@ -51,3 +51,11 @@ clean:
 ## make bench: page timings at 100,000 leads (SQLite; PostgreSQL with DATABASE_URL)
 bench: $(VENV)/.installed-test compile-translations
 	$(BIN)/python bench/run.py
+
+## make serve: production serving with gunicorn (needs SECRET_KEY; DATABASE_URL for PostgreSQL)
+serve: db
+	LIAISON_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+## make reliability: concurrent submissions through gunicorn, a worker killed mid-run, reviewer races
+reliability: $(VENV)/.installed-test compile-translations
+	$(BIN)/python bench/reliability.py

@@ -1,6 +1,8 @@
 """Command-line interface: ``flask --app liaison <command>`` (or the ``liaison`` script)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
@@ -58,9 +60,49 @@ def create_admin(email: str, name: str, password: str):
     click.echo(f"Administrator {user.email} created.")
 
 
+@click.command("backup")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path | None):
+    """Write a consistent copy of the database to PATH (default: instance/backups/)."""
+    from flask import current_app
+
+    from . import backup
+
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    target = path or backup.default_path(current_app.instance_path, uri)
+    try:
+        backup.backup(uri, target)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {target}")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool):
+    """Replace the whole database with the backup at PATH (stop the app first)."""
+    from flask import current_app
+
+    from . import backup
+
+    if not yes:
+        click.confirm("This replaces every record in the database. Continue?", abort=True)
+    db.engine.dispose()  # no pooled connection may hold the old database open
+    try:
+        backup.restore(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Database restored from {path}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def main() -> None:

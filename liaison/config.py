@@ -55,8 +55,12 @@ class DefaultConfig:
     PLUGINS_EXTRA: list = []
 
     # gunicorn (make serve).
+    SERVER_BIND = "127.0.0.1:8000"
     SERVER_WORKERS = 2
     SERVER_THREADS = 4
+    SERVER_TIMEOUT = 30
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUSTED_PROXIES = 0
 
 
 def load_config(app: Flask, overrides: dict | None) -> None:
@@ -128,3 +132,11 @@ def engine_options(app: Flask) -> dict:
         options.setdefault("max_overflow", app.config["DB_MAX_OVERFLOW"])
         options.setdefault("pool_recycle", app.config["DB_POOL_RECYCLE"])
     return options
+
+
+def server_settings() -> dict:
+    """The settings gunicorn needs, read like the app's own (without creating the app)."""
+    app = Flask("liaison", instance_path=os.environ.get("LIAISON_INSTANCE_PATH") or None,
+                instance_relative_config=True, root_path=os.path.dirname(__file__))
+    load_config(app, None)
+    return {key: app.config[key] for key in ("SERVER_BIND", "SERVER_WORKERS", "SERVER_THREADS", "SERVER_TIMEOUT")}
