@@ -14,11 +14,15 @@ __all__ = ["create_app", "hookimpl", "__version__"]
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Application factory: builds a fully configured app; nothing happens at import time."""
-    app = Flask(__name__, instance_relative_config=True)
+    # LIAISON_INSTANCE_PATH moves the instance folder (config and SQLite database) elsewhere.
+    app = Flask(__name__, instance_path=os.environ.get("LIAISON_INSTANCE_PATH") or None,
+                instance_relative_config=True)
 
     from .config import load_config
+    from .params import IdConverter
 
     load_config(app, config)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
 
     from . import cli, database, errors, i18n, plugins, security, templating
     from .extensions import csrf, db, limiter, login_manager, migrate

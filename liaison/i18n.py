@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from .extensions import babel
+from .models.base import sort_key  # one rule for sorting in Python and in SQL
 
 TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
 
@@ -115,11 +116,11 @@ def country_choices(blank: str | None = None) -> list[tuple[str, str]]:
     return ([("", blank)] if blank is not None else []) + choices
 
 
-def sort_key(text: str | None) -> str:
-    """A key that sorts Chinese by pinyin and everything else case-insensitively."""
-    from pypinyin import lazy_pinyin
 
-    return " ".join(lazy_pinyin(text or "")).casefold()
+
+def name_order(model):
+    """Order by pinyin for Chinese readers (``sort_key``), by the name as written otherwise."""
+    return (model.sort_key if is_chinese() else model.name), model.id
 
 
 def display_name(record) -> str:

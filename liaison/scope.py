@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import ColumnElement, Select, false, select, true
 
 from .models import Region, Station, User, db, region_admin, station_membership
+from .params import parse_id
 
 M = TypeVar("M")
 
@@ -61,9 +62,8 @@ def scoped(stmt: Select, model: Any, user: User | None = None) -> Select:
 
 def get_or_404(model: type[M], ident: Any, *options: Any, user: User | None = None) -> M:
     """Load one station-owned record in the user's scope, or answer 404."""
-    try:
-        ident = int(ident)
-    except (TypeError, ValueError):
+    ident = parse_id(ident)
+    if ident is None:
         abort(404)
     stmt = scoped(select(model).where(model.id == ident), model, user).options(*options)
     record = db.session.scalar(stmt)
@@ -83,7 +83,9 @@ def visible_regions_query(user: User | None = None) -> Select:
 
 
 def visible_stations_query(user: User | None = None) -> Select:
-    return scoped(select(Station), Station, user).order_by(Station.name)
+    from .i18n import name_order
+
+    return scoped(select(Station), Station, user).order_by(*name_order(Station))
 
 
 # Per-request caches of the user's memberships, for permission checks on single records.

@@ -68,6 +68,8 @@ def _test_config(url: str, **extra) -> dict:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
+        # Assertions read English; the bilingual tests choose their locale explicitly.
+        "BABEL_DEFAULT_LOCALE": "en",
     }
     config.update(extra)
     return config

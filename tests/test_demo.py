@@ -41,4 +41,4 @@ def test_demo_accounts_can_log_in(app, runner, client):
     runner.invoke(args=["demo", "load"])
     response = client.post("/login", data={"email": "milan@liaison.example", "password": "liaison-demo-2026"})
     assert response.status_code == 302
-    assert "米兰海外人才工作联络站" in client.get("/").get_data(as_text=True)  # the home page lists her station
+    assert "Milan liaison station" in client.get("/").get_data(as_text=True)  # the home page lists her station

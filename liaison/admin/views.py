@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from ..models import AuditEntry, Region, Role, Station, StationStatus, User, db
+from ..params import paginate
 from ..permissions import roles_required
 from ..scope import visible_regions_query, visible_stations_query, visible_users_query
 from . import services
@@ -58,7 +59,7 @@ def users():
         stmt = stmt.where(or_(User.name.ilike(like), User.email.ilike(like)))
     if form.role.data:
         stmt = stmt.where(User.role == form.role.data)
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt, per_page=50)
     visible_ids = select(visible_users_query().subquery().c.id)
     requests = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "user.password_reset_requested",

@@ -97,7 +97,7 @@ def profile():
             password_form.current_password.errors.append(_("This is not your current password."))
         else:
             services.change_password(current_user, password_form.new_password.data)
-            login_user(current_user)  # the session id changed with the session version
+            login_user(current_user._get_current_object())  # the session id changed with its version
             flash(_("Your password has been changed. Other sessions have been logged out."), "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", profile_form=profile_form, password_form=password_form)

@@ -9,7 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import plugins
+from ..i18n import name_order
 from ..models import Contact, Station, StationStatus, TalentLead, db
+from ..params import paginate, parse_id
 from ..permissions import acts_for_station
 from ..scope import get_or_404, visible_stations_query
 from . import services
@@ -32,10 +34,10 @@ def index():
     form = ContactSearchForm(request.args)
     stations = db.session.scalars(visible_stations_query()).all()
     form.station.choices = [("", _("All stations"))] + [(str(s.id), s.name) for s in stations]
-    station_id = int(form.station.data) if (form.station.data or "").isdigit() else None
+    station_id = parse_id(form.station.data)
     stmt = services.search(current_user, q=form.q.data, station_id=station_id, kind=form.kind.data,
-                           tag=form.tag.data).options(selectinload(Contact.station)).order_by(Contact.name, Contact.id)
-    page = db.paginate(stmt, per_page=25, error_out=False)
+                           tag=form.tag.data).options(selectinload(Contact.station)).order_by(*name_order(Contact))
+    page = paginate(stmt, per_page=25)
     return render_template("contacts/index.html", form=form, page=page,
                            can_create=bool(recordable_stations()))
 

@@ -10,6 +10,8 @@ from ..contacts.forms import ContactSearchForm
 from ..leads.queries import filtered_leads
 from ..leads.views import LIST_OPTIONS, filter_form
 from ..models import Contact, db, utcnow
+from ..i18n import name_order
+from ..params import parse_id
 from .services import MAX_ROWS, workbook
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
@@ -37,8 +39,8 @@ def contacts():
     form = ContactSearchForm(request.args)
     station = form.station.data or ""
     stmt = contact_services.search(
-        current_user, q=form.q.data, station_id=int(station) if station.isdigit() else None,
+        current_user, q=form.q.data, station_id=parse_id(station),
         kind=form.kind.data, tag=form.tag.data,
-    ).options(selectinload(Contact.station)).order_by(Contact.name, Contact.id).limit(MAX_ROWS)
+    ).options(selectinload(Contact.station)).order_by(*name_order(Contact)).limit(MAX_ROWS)
     records = db.session.scalars(stmt.execution_options(yield_per=1000))
     return _download(workbook("contacts", _("Contacts"), records), "contacts")

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, func, or_, select
 
 from ..models import Contact, LeadStatus, Region, Station, TalentLead, User, db
+from ..params import parse_id
 from ..scope import scoped
 
 SORTS = {
@@ -41,7 +42,7 @@ class LeadFilters:
             q=form.q.data or None,
             status=form.status.data or None,
             region=form.region.data or None,
-            station_id=int(station) if station.isdigit() else None,
+            station_id=parse_id(station),
             category=form.category.data or None,
             reviewer=form.reviewer.data or None,
             submitted_from=form.submitted_from.data,
@@ -67,8 +68,8 @@ def filtered_leads(user: User, filters: LeadFilters) -> Select:
         stmt = stmt.where(TalentLead.reviewer_id.is_(None))
     elif filters.reviewer == "me":
         stmt = stmt.where(TalentLead.reviewer_id == user.id)
-    elif filters.reviewer and filters.reviewer.isdigit():
-        stmt = stmt.where(TalentLead.reviewer_id == int(filters.reviewer))
+    elif parse_id(filters.reviewer):
+        stmt = stmt.where(TalentLead.reviewer_id == parse_id(filters.reviewer))
     if filters.submitted_from:
         stmt = stmt.where(TalentLead.submitted_at >= datetime.combine(filters.submitted_from, time.min))
     if filters.submitted_to:
@@ -81,8 +82,9 @@ def filtered_leads(user: User, filters: LeadFilters) -> Select:
         ))
         conditions = [TalentLead.summary.ilike(like), TalentLead.field.ilike(like),
                       TalentLead.contact_id.in_(matching_contacts)]
-        if filters.q.lstrip("#").isdigit():
-            conditions.append(TalentLead.id == int(filters.q.lstrip("#")))
+        lead_id = parse_id(filters.q.lstrip("#"))
+        if lead_id:
+            conditions.append(TalentLead.id == lead_id)
         stmt = stmt.where(or_(*conditions))
     return stmt.order_by(*SORTS.get(filters.sort, SORTS["-submitted"]))
 

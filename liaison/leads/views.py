@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from .. import plugins
 from ..contacts.views import recordable_stations
 from ..models import Contact, LeadCategory, LeadEvent, LeadStatus, Station, TalentLead, db
+from ..params import paginate
 from ..permissions import acts_for_station
 from ..scope import get_or_404, visible_stations_query
 from . import services
@@ -52,8 +53,7 @@ LIST_OPTIONS = (
 @login_required
 def index():
     form, filters = filter_form()
-    page = db.paginate(filtered_leads(current_user, filters).options(*LIST_OPTIONS),
-                       per_page=25, error_out=False)
+    page = paginate(filtered_leads(current_user, filters).options(*LIST_OPTIONS), per_page=25)
     return render_template("leads/index.html", form=form, page=page)
 
 

@@ -29,6 +29,24 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def sort_key(text: str | None) -> str:
+    """Chinese as pinyin syllables, everything else case-folded: "王敏" → "wang min"."""
+    from pypinyin import lazy_pinyin
+
+    return " ".join(lazy_pinyin((text or "").strip())).casefold()[:400]
+
+
+def keep_sort_key(model) -> None:
+    """Recompute ``model.sort_key`` from ``name_zh`` (else ``name``) whenever a row is written."""
+    from sqlalchemy import event
+
+    def _update(_mapper, _connection, target) -> None:
+        target.sort_key = sort_key(target.name_zh or target.name)
+
+    event.listen(model, "before_insert", _update)
+    event.listen(model, "before_update", _update)
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

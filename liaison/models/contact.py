@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, db
+from .base import TimestampMixin, db, keep_sort_key
 
 if TYPE_CHECKING:
     from .lead import TalentLead
@@ -19,6 +19,7 @@ class Contact(TimestampMixin, db.Model):
     __tablename__ = "contacts"
     __table_args__ = (
         Index("ix_contacts_station_name", "station_id", "name"),
+        Index("ix_contacts_sort_key", "sort_key"),
         Index("ix_contacts_station_email", "station_id", "email_normalized"),
         Index("ix_contacts_station_phone", "station_id", "phone_e164"),
     )
@@ -29,6 +30,9 @@ class Contact(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     name_zh: Mapped[str | None] = mapped_column(String(200))
     name_original: Mapped[str | None] = mapped_column(String(200))
+    # Pinyin of the Chinese name (else the name, case-folded): lists sort the way Chinese readers
+    # expect, on SQLite and PostgreSQL alike, with an index. Kept up to date on every flush.
+    sort_key: Mapped[str] = mapped_column(String(400), default="")
     organisation: Mapped[str | None] = mapped_column(String(200))
     position: Mapped[str | None] = mapped_column(String(200))
     field: Mapped[str | None] = mapped_column(String(200))
@@ -60,3 +64,6 @@ class Contact(TimestampMixin, db.Model):
     def tag_list(self) -> list[str]:
         """Tags are stored normalised, joined by ", " (see contacts.services)."""
         return [t.strip() for t in (self.tags or "").split(",") if t.strip()]
+
+
+keep_sort_key(Contact)

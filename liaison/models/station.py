@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, db
+from .base import TimestampMixin, db, keep_sort_key
 from .choices import HostKind, StationStatus
 from .user import region_admin, station_membership
 
@@ -37,6 +37,7 @@ class Station(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(160), unique=True)
     name_zh: Mapped[str | None] = mapped_column(String(160))
+    sort_key: Mapped[str] = mapped_column(String(400), default="", index=True)  # see Contact.sort_key
     country: Mapped[str] = mapped_column(String(2), index=True)  # ISO 3166-1 alpha-2
     city: Mapped[str] = mapped_column(String(120))
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)
@@ -63,3 +64,6 @@ class Station(TimestampMixin, db.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == StationStatus.CLOSED
+
+
+keep_sort_key(Station)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from ..models import PluginError, Region, Role, Station, db
+from ..params import parse_id
 from ..permissions import administers_region, can_manage_station, roles_required
 from ..scope import visible_regions_query, visible_stations_query
 from . import activation
@@ -24,7 +25,7 @@ def _scope(key: str) -> tuple[str, int | None, int | None, object | None]:
         if not current_user.is_admin:
             abort(403)
         return key, None, None, None
-    if not ident.isdigit():
+    if parse_id(ident) is None:
         abort(404)
     if kind == "region":
         region = db.session.scalar(visible_regions_query().where(Region.id == int(ident)))

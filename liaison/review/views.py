@@ -15,6 +15,7 @@ from ..leads.queries import filtered_leads, status_counts
 from ..leads.views import LIST_OPTIONS, filter_form
 from ..leads.workflow import IllegalMove
 from ..models import LeadCategory, LeadStatus, Role, TalentLead, User, db
+from ..params import paginate, parse_id
 from ..permissions import roles_required
 from ..security import safe_next
 from .services import build_report
@@ -30,7 +31,7 @@ def queue():
     form, filters = filter_form(sort="-submitted")
     form.status.choices = [c for c in form.status.choices if c.value != LeadStatus.DRAFT]
     stmt = filtered_leads(current_user, filters).where(TalentLead.status != LeadStatus.DRAFT)
-    page = db.paginate(stmt.options(*LIST_OPTIONS), per_page=50, error_out=False)
+    page = paginate(stmt.options(*LIST_OPTIONS), per_page=50)
     counts = status_counts(current_user)
     return render_template("review/queue.html", form=form, page=page, counts=counts,
                            statuses=QUEUE_STATUSES, reviewers=lead_services.reviewers())
@@ -40,14 +41,15 @@ def queue():
 @roles_required(Role.HQ_REVIEWER)
 def bulk_assign():
     back = safe_next(request.form.get("next"), "review.queue")
-    ids = [int(value) for value in request.form.getlist("lead_ids") if value.isdigit()][:500]
+    ids = [i for i in map(parse_id, request.form.getlist("lead_ids")) if i][:500]
     reviewer_value = request.form.get("reviewer_id", "")
     if not ids:
         flash(_("Select at least one lead."), "error")
         return redirect(back)
     reviewer = None
     if reviewer_value != "0":
-        reviewer = db.session.get(User, int(reviewer_value)) if reviewer_value.isdigit() else None
+        reviewer_id = parse_id(reviewer_value)
+        reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
         if reviewer is None or not reviewer.is_hq or not reviewer.active:
             flash(_("Choose a reviewer from the list."), "error")
             return redirect(back)

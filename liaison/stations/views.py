@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import plugins
 from ..models import LeadStatus, Region, Station, StationStatus, TalentLead, User, db
+from ..params import paginate
 from ..permissions import acts_for_station, administers_region, can_manage_station
 from ..scope import get_or_404, scoped, visible_regions_query, visible_users_query
 from ..i18n import country_choices
@@ -33,7 +34,7 @@ def index():
         current_user, region=form.region.data, country=form.country.data,
         status=form.status.data, q=form.q.data,
     ).options(selectinload(Station.region))
-    page = db.paginate(stmt, per_page=50, error_out=False)
+    page = paginate(stmt, per_page=50)
     counts = services.counts_by_station([station.id for station in page.items])
     return render_template("stations/index.html", form=form, page=page, counts=counts,
                            can_create=bool(_manageable_regions()))
