@@ -5,15 +5,19 @@ import phonenumbers
 import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
 from .i18n import COUNTRY_CODES
 
 
+# Control characters have no place in form input, and PostgreSQL refuses NUL in text outright.
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return value.translate(_CONTROL).strip() if isinstance(value, str) else value
 
 
 def none_if_blank(value):
@@ -22,11 +26,11 @@ def none_if_blank(value):
 
 
 class BaseForm(FlaskForm):
-    """Strips surrounding whitespace from every text input."""
+    """Strips surrounding whitespace and control characters from every input but passwords."""
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            if not issubclass(unbound_field.field_class, (HiddenField, PasswordField)):
+            if not issubclass(unbound_field.field_class, PasswordField):
                 filters = unbound_field.kwargs.get("filters", ())
                 options = dict(options, filters=(strip, *filters))
             return unbound_field.bind(form=form, **options)

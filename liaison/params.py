@@ -20,7 +20,7 @@ MAX_PAGE = 1_000_000
 def parse_id(value: Any) -> int | None:
     """A positive id from user input, or None."""
     text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or len(text) > 10:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:  # "²".isdigit() is True
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None

@@ -53,7 +53,7 @@ def change_password(user: User, new_password: str, actor: User | None = None) ->
 def load_user_from_session(session_id: str) -> User | None:
     """Flask-Login's loader: the id is ``<user id>:<session version>``."""
     user_id, _, version = (session_id or "").partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_version != int(version):
