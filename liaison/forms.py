@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import phonenumbers
+from flask import request
 import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,6 +15,13 @@ from .i18n import COUNTRY_CODES
 
 # Control characters have no place in form input, and PostgreSQL refuses NUL in text outright.
 _CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\t\n\r")
+
+
+def prefill(record):
+    """The record to prefill a form from — only when the form is shown (GET). A submitted form
+    must carry its fields itself: otherwise fields missing from a POST would validate with the
+    stored values, and an empty POST would "save" whatever a field could not map back."""
+    return record if request.method == "GET" else None
 
 
 def strip(value):

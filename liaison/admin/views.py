@@ -11,6 +11,7 @@ from ..params import paginate
 from ..permissions import roles_required
 from ..scope import visible_regions_query, visible_stations_query, visible_users_query
 from . import services
+from ..forms import prefill
 from .forms import RegionForm, UserFilterForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -25,7 +26,7 @@ def _manageable_stations() -> list[Station]:
 
 
 def _user_form(user: User | None = None) -> tuple[UserForm, dict[int, Region], dict[int, Station]]:
-    form = UserForm(obj=user)
+    form = UserForm(obj=prefill(user))
     if request.method == "GET" and user is not None:
         form.regions.data = [r.id for r in user.regions]
         form.stations.data = [s.id for s in user.stations]
@@ -156,7 +157,7 @@ def create_region():
 @roles_required(Role.ADMIN)
 def edit_region(region_id: int):
     region = db.get_or_404(Region, region_id)
-    form = RegionForm(obj=region)
+    form = RegionForm(obj=prefill(region))
     if form.validate_on_submit():
         if services.code_taken(form.code.data, region.id):
             form.code.errors.append(_("A region with this code already exists."))

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter, login_manager
+from ..forms import prefill
 from ..models import AuditEntry, db
 from ..security import safe_next
 from . import services
@@ -79,7 +80,7 @@ def forgot_password():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    profile_form = ProfileForm(prefix="profile", obj=current_user)
+    profile_form = ProfileForm(prefix="profile", obj=prefill(current_user))
     if request.method == "GET":
         profile_form.locale.data = current_user.locale or str(get_locale())
         profile_form.timezone.data = current_user.timezone or current_app.config["BABEL_DEFAULT_TIMEZONE"]

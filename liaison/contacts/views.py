@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from .. import plugins
+from ..forms import prefill
 from ..i18n import name_order
 from ..models import Contact, Station, StationStatus, TalentLead, db
 from ..params import paginate, parse_id
@@ -98,7 +99,7 @@ def edit(contact_id: int):
     if not acts_for_station(current_user, contact.station):
         abort(403)
     form_class = plugins.extend_form(ContactForm, "contact", contact.station)
-    form = form_class(obj=contact, data=plugins.form_data("contact", contact) if request.method == "GET" else None)
+    form = form_class(obj=prefill(contact), data=plugins.form_data("contact", contact) if request.method == "GET" else None)
     duplicates = []
     if form.validate_on_submit():
         duplicates = services.find_duplicates(contact.station_id, form.email.data, form.phone.data,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from .. import plugins
 from ..contacts.views import recordable_stations
+from ..forms import prefill
 from ..models import Contact, LeadCategory, LeadEvent, LeadStatus, Station, TalentLead, db
 from ..params import paginate
 from ..permissions import acts_for_station
@@ -141,7 +142,7 @@ def edit(lead_id: int):
         flash(_("Only drafts and leads that need more information can be edited."), "warning")
         return redirect(url_for("leads.detail", lead_id=lead.id))
     form_class = plugins.extend_form(LeadForm, "lead", lead.station)
-    form = form_class(obj=lead, data=plugins.form_data("lead", lead) if request.method == "GET" else None)
+    form = form_class(obj=prefill(lead), data=plugins.form_data("lead", lead) if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = lead.version
     if form.validate_on_submit():

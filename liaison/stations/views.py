@@ -11,6 +11,7 @@ from ..models import LeadStatus, Region, Station, StationStatus, TalentLead, Use
 from ..params import paginate
 from ..permissions import acts_for_station, administers_region, can_manage_station
 from ..scope import get_or_404, scoped, visible_regions_query, visible_users_query
+from ..forms import prefill
 from ..i18n import country_choices
 from . import services
 from .forms import MemberForm, StationFilterForm, StationForm, StationStatusForm
@@ -103,7 +104,7 @@ def edit(station_id: int):
     if station.is_closed:
         flash(_("This station is closed: its records are kept read-only."), "warning")
         return redirect(url_for("stations.detail", station_id=station.id))
-    form = StationForm(obj=station, regions=_manageable_regions())
+    form = StationForm(obj=prefill(station), regions=_manageable_regions())
     if form.validate_on_submit():
         if _name_taken(form.name.data, station.id):
             form.name.errors.append(_("A station with this name already exists."))

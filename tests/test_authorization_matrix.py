@@ -1,0 +1,151 @@
+"""The authorization matrix: every route of the app × every role × its own / a foreign record.
+
+The routes come from the app's URL map; the expected outcome of each is written in ``EXPECTED``
+below. A route without an expectation — a new page, a plugin's page — fails the test, so no
+route escapes it.
+
+Records are the Hanoi station's (region ASEAN): "own" for vol_hanoi and asean_admin, foreign
+for vol_milan and europe_admin, visible to hq and admin.
+"""
+from __future__ import annotations
+
+import pytest
+
+from liaison.models import User, db
+from liaison.plugins import activation
+
+from .conftest import PASSWORD
+
+ROLES = ["anonymous", "vol_hanoi", "vol_milan", "asean_admin", "europe_admin", "hq", "admin"]
+
+OK, LOGIN, FORBIDDEN, NOT_FOUND = "ok", "login", 403, 404
+
+
+def policy(vol_hanoi, vol_milan, asean_admin, europe_admin, hq, admin, anonymous=LOGIN):
+    return dict(anonymous=anonymous, vol_hanoi=vol_hanoi, vol_milan=vol_milan, asean_admin=asean_admin,
+                europe_admin=europe_admin, hq=hq, admin=admin)
+
+
+PUBLIC = policy(OK, OK, OK, OK, OK, OK, anonymous=OK)
+ANY_USER = policy(OK, OK, OK, OK, OK, OK)
+SEE_HANOI = policy(OK, NOT_FOUND, OK, NOT_FOUND, OK, OK)
+ACT_FOR_HANOI = policy(OK, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)
+HQ = policy(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK)
+MANAGERS = policy(FORBIDDEN, FORBIDDEN, OK, OK, FORBIDDEN, OK)
+MANAGE_ASEAN = policy(FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, FORBIDDEN, OK)
+MANAGE_HANOI = policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)
+ADMIN = policy(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+RECORDERS = policy(OK, OK, OK, OK, FORBIDDEN, OK)
+
+# endpoint -> (url template, {method: policy})
+EXPECTED = {
+    "main.home": ("/", {"GET": ANY_USER}),
+    "main.health": ("/healthz", {"GET": PUBLIC}),
+    "main.set_language": ("/language", {"POST": PUBLIC}),
+    "auth.login": ("/login", {"GET": PUBLIC, "POST": PUBLIC}),
+    "auth.logout": ("/logout", {"POST": policy(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}),  # back to log-in
+    "auth.forgot_password": ("/forgot-password", {"GET": PUBLIC, "POST": PUBLIC}),
+    "auth.profile": ("/profile", {"GET": ANY_USER, "POST": ANY_USER}),
+    "stations.index": ("/stations/", {"GET": ANY_USER}),
+    "stations.create": ("/stations/new", {"GET": MANAGERS, "POST": MANAGERS}),
+    "stations.detail": ("/stations/{station}", {"GET": SEE_HANOI}),
+    "stations.edit": ("/stations/{station}/edit", {"GET": MANAGE_HANOI, "POST": MANAGE_HANOI}),
+    "stations.change_status": ("/stations/{station}/status", {"POST": MANAGE_HANOI}),
+    "stations.add_member": ("/stations/{station}/members", {"POST": MANAGE_HANOI}),
+    "stations.remove_member": ("/stations/{station}/members/{victim}/remove", {"POST": MANAGE_HANOI}),
+    "contacts.index": ("/contacts/", {"GET": ANY_USER}),
+    "contacts.create": ("/contacts/new?station_id={station}", {"GET": RECORDERS, "POST": RECORDERS}),
+    "contacts.detail": ("/contacts/{contact}", {"GET": SEE_HANOI}),
+    "contacts.edit": ("/contacts/{contact}/edit", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "leads.index": ("/leads/", {"GET": ANY_USER}),
+    "leads.create": ("/leads/new?contact_id={contact}", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "leads.detail": ("/leads/{lead}", {"GET": SEE_HANOI}),
+    "leads.edit": ("/leads/{draft}/edit", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "leads.move": ("/leads/{lead}/move", {"POST": SEE_HANOI}),  # which moves: the workflow's test
+    "leads.comment": ("/leads/{lead}/comment", {"POST": SEE_HANOI}),
+    "leads.assign": ("/leads/{lead}/assign", {"POST": HQ}),
+    "review.queue": ("/review/", {"GET": HQ}),
+    "review.report": ("/review/report", {"GET": HQ}),
+    "review.bulk_assign": ("/review/assign", {"POST": HQ}),
+    "exports.leads": ("/exports/leads.xlsx", {"GET": ANY_USER}),
+    "exports.contacts": ("/exports/contacts.xlsx", {"GET": ANY_USER}),
+    "admin.users": ("/admin/users", {"GET": MANAGERS}),
+    "admin.create_user": ("/admin/users/new", {"GET": MANAGERS, "POST": MANAGERS}),
+    "admin.edit_user": ("/admin/users/{victim}/edit", {"GET": MANAGE_ASEAN, "POST": MANAGE_ASEAN}),
+    "admin.set_active": ("/admin/users/{victim}/active", {"POST": MANAGE_ASEAN}),
+    "admin.reset_password": ("/admin/users/{victim}/reset-password", {"POST": MANAGE_ASEAN}),
+    "admin.regions": ("/admin/regions", {"GET": ADMIN}),
+    "admin.create_region": ("/admin/regions/new", {"GET": ADMIN, "POST": ADMIN}),
+    "admin.edit_region": ("/admin/regions/{region}/edit", {"GET": ADMIN, "POST": ADMIN}),
+    "plugins_admin.index": ("/admin/plugins/", {"GET": MANAGERS}),
+    "plugins_admin.settings": ("/admin/plugins/fixture_good/settings?scope=region:{region}",
+                               {"GET": MANAGE_ASEAN, "POST": MANAGE_ASEAN}),
+    "plugins_admin.switch": ("/admin/plugins/fixture_good/switch", {"POST": MANAGE_ASEAN}),
+    # The fixture plugin's page, switched on for ASEAN only.
+    "fixture_good.index": ("/p/fixture_good/", {"GET": SEE_HANOI}),
+}
+
+# Extra form data a POST needs to reach the authorization decision (never enough to be valid
+# for every role: the outcome "ok" includes a re-rendered form).
+POST_DATA = {
+    "plugins_admin.switch": {"scope": "region:{region}", "state": "on"},
+    "plugins_admin.settings": {"scope": "region:{region}"},
+    "leads.move": {"move": "start_review", "version": "0"},
+}
+
+
+@pytest.fixture
+def app_config():
+    return {"PLUGINS_EXTRA": ["tests.plugins.good_plugin"]}
+
+
+def _routes(app) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+
+
+def test_every_route_has_an_expectation(app):
+    missing = sorted(_routes(app) - set(EXPECTED))
+    assert not missing, f"routes without an authorization expectation: {missing}"
+    assert not sorted(set(EXPECTED) - _routes(app)), "expectations for routes that do not exist"
+
+
+def test_every_method_has_an_expectation(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        assert methods == set(EXPECTED[rule.endpoint][1]), rule.endpoint
+
+
+def _outcome(response) -> object:
+    if response.status_code == 302 and "/login" in response.headers.get("Location", ""):
+        return LOGIN
+    if response.status_code in (403, 404):
+        return response.status_code
+    assert response.status_code < 500, response.status_code
+    return OK
+
+
+CASES = [(endpoint, method) for endpoint, (_url, methods) in EXPECTED.items() for method in methods]
+
+
+@pytest.mark.parametrize("endpoint,method", CASES, ids=[f"{e}-{m}" for e, m in CASES])
+def test_authorization(app, world, endpoint, method):
+    with app.test_request_context():
+        admin = db.session.get(User, world.users["admin"])
+        activation.set_enabled("fixture_good", True, admin, region_id=world.regions["ASEAN"])
+        db.session.commit()
+    values = {"station": world.stations["hanoi"], "contact": world.contacts["hanoi"],
+              "lead": world.leads["hanoi_submitted"], "draft": world.leads["hanoi_draft"],
+              "region": world.regions["ASEAN"], "victim": world.users["vol_bangkok"]}
+    url_template, methods = EXPECTED[endpoint]
+    url = url_template.format(**values)
+    data = {key: value.format(**values) for key, value in POST_DATA.get(endpoint, {}).items()}
+    outcomes = {}
+    for role in ROLES:
+        client = app.test_client()
+        if role != "anonymous":
+            assert client.post("/login", data={"email": world.emails[role], "password": PASSWORD}).status_code == 302
+        response = client.get(url) if method == "GET" else client.post(url, data=data)
+        outcomes[role] = _outcome(response)
+    assert outcomes == methods[method]
