@@ -24,7 +24,9 @@ TRANSLATIONS = os.path.join(os.path.dirname(__file__), "translations")
 def init_app(app: Flask) -> None:
     from .plugins import translation_dirs
 
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([TRANSLATIONS, *translation_dirs(app)])
+    # Flask-Babel merges the catalogs in order, later ones winning: the core's comes last, so a
+    # plugin cannot change the core's wording of a shared string.
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([*translation_dirs(app), TRANSLATIONS])
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
 

@@ -126,7 +126,7 @@ def export_columns(export: str, user=None) -> list[tuple[str, ExportColumn]]:
                 columns.append((plugin, column))
             else:
                 host().record_error(plugin, "liaison_export_columns", TypeError("expected ExportColumn"))
-    return columns
+    return sorted(columns, key=lambda pair: pair[0] != activation.CORE)  # the core's columns first
 
 
 def emit(hook: str, station_id: int, **kwargs: Any) -> None:
