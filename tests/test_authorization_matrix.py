@@ -4,10 +4,14 @@ The routes come from the app's URL map; the expected outcome of each is written 
 below. A route without an expectation — a new page, a plugin's page — fails the test, so no
 route escapes it.
 
-Records are the Hanoi station's (region ASEAN): "own" for vol_hanoi and asean_admin, foreign
-for vol_milan and europe_admin, visible to hq and admin.
+Core and ASEAN-plugin records are the Hanoi station's (region ASEAN): "own" for vol_hanoi and
+asean_admin, foreign for vol_milan and europe_admin, visible to hq and admin. The Europe plugin's
+records are the Milan station's, the mirror image. Each bundled plugin is switched on for its own
+region only, so for the other region's people its pages do not exist (404).
 """
 from __future__ import annotations
+
+from datetime import date
 
 import pytest
 
@@ -36,6 +40,10 @@ MANAGE_ASEAN = policy(FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, FORBIDDEN, OK)
 MANAGE_HANOI = policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)
 ADMIN = policy(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 RECORDERS = policy(OK, OK, OK, OK, FORBIDDEN, OK)
+SEE_MILAN = policy(NOT_FOUND, OK, NOT_FOUND, OK, OK, OK)
+
+ASEAN = "/p/asean_language_title"
+EUROPE = "/p/europe_school_partnership"
 
 # endpoint -> (url template, {method: policy})
 EXPECTED = {
@@ -83,6 +91,29 @@ EXPECTED = {
     "plugins_admin.switch": ("/admin/plugins/fixture_good/switch", {"POST": MANAGE_ASEAN}),
     # The fixture plugin's page, switched on for ASEAN only.
     "fixture_good.index": ("/p/fixture_good/", {"GET": SEE_HANOI}),
+    # ASEAN translator titles (on for ASEAN): an application of a Hanoi contact.
+    "asean_language_title.index": (ASEAN + "/", {"GET": SEE_HANOI}),
+    "asean_language_title.statistics": (ASEAN + "/statistics", {"GET": SEE_HANOI}),
+    "asean_language_title.detail": (ASEAN + "/{title_app}", {"GET": SEE_HANOI}),
+    "asean_language_title.create": (ASEAN + "/new?contact_id={contact}", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "asean_language_title.edit": (ASEAN + "/{title_app}/edit", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "asean_language_title.move": (ASEAN + "/{title_app}/move", {"POST": SEE_HANOI}),
+    "asean_language_title.route": (ASEAN + "/{title_app}/route", {"POST": MANAGE_HANOI}),
+    # European school partnerships (on for EUROPE): a partnership brokered by Milan.
+    "europe_school_partnership.index": (EUROPE + "/", {"GET": SEE_MILAN}),
+    "europe_school_partnership.board": (EUROPE + "/board", {"GET": SEE_MILAN}),
+    "europe_school_partnership.counts": (EUROPE + "/counts", {"GET": SEE_MILAN}),
+    "europe_school_partnership.overdue": (EUROPE + "/overdue", {"GET": SEE_MILAN}),
+    "europe_school_partnership.create": (EUROPE + "/new", {"GET": SEE_MILAN, "POST": SEE_MILAN}),
+    "europe_school_partnership.detail": (EUROPE + "/{partnership}", {"GET": SEE_MILAN}),
+    "europe_school_partnership.edit": (EUROPE + "/{partnership}/edit", {"GET": SEE_MILAN, "POST": SEE_MILAN}),
+    "europe_school_partnership.move": (EUROPE + "/{partnership}/move", {"POST": SEE_MILAN}),
+    "europe_school_partnership.next_step": (EUROPE + "/{partnership}/next-step", {"POST": SEE_MILAN}),
+    "europe_school_partnership.complete_step": (EUROPE + "/{partnership}/next-step/done", {"POST": SEE_MILAN}),
+    "europe_school_partnership.add_document": (EUROPE + "/{partnership}/documents", {"POST": SEE_MILAN}),
+    # A document of its own for every role (an allowed removal must not hide the next role's answer).
+    "europe_school_partnership.remove_document": (EUROPE + "/{partnership}/documents/{document}/remove",
+                                                  {"POST": SEE_MILAN}),
 }
 
 # Extra form data a POST needs to reach the authorization decision (never enough to be valid
@@ -129,20 +160,56 @@ def _outcome(response) -> object:
 CASES = [(endpoint, method) for endpoint, (_url, methods) in EXPECTED.items() for method in methods]
 
 
+def _plugin_records(world) -> dict[str, int]:
+    """Switch the plugins on for their regions and give each a record; returns url values."""
+    from plugins.asean_language_title import services as asean
+    from plugins.europe_school_partnership import services as europe
+    from sqlalchemy.orm import selectinload
+
+    from liaison.models import Contact, Station
+
+    admin = db.session.get(User, world.users["admin"])
+    activation.set_enabled("fixture_good", True, admin, region_id=world.regions["ASEAN"])
+    activation.set_enabled("asean_language_title", True, admin, region_id=world.regions["ASEAN"])
+    activation.set_enabled("europe_school_partnership", True, admin, region_id=world.regions["EUROPE"])
+    db.session.commit()
+    contact = db.session.scalar(db.select(Contact).where(Contact.id == world.contacts["hanoi"])
+                                .options(selectinload(Contact.station)))
+    volunteer = db.session.get(User, world.users["vol_hanoi"])
+    application = asean.create_application(contact, {
+        "language": "vi", "level": "translator", "practice_years": 6, "current_title": "assistant",
+        "current_title_since": date(2018, 3, 1), "education": "BA in Vietnamese"}, volunteer)
+    partnership = europe.create_partnership(db.session.get(Station, world.stations["milan"]), {
+        "home_name": "Wenzhou Technician College", "home_kind": "technician_college", "home_city": "Wenzhou",
+        "partner_name": "University of South Wales", "partner_country": "GB", "partner_kind": "university",
+        "programme_kind": "joint_3_2", "majors": "智能制造", "first_contact_on": date(2025, 1, 10),
+        "contact_ids": []}, admin)
+    return {"title_app": application.id, "partnership": partnership.id}
+
+
+def _document(partnership_id: int) -> int:
+    from plugins.europe_school_partnership.models import PartnershipDocument
+
+    document = PartnershipDocument(partnership_id=partnership_id, kind="mou", title="MoU")
+    db.session.add(document)
+    db.session.commit()
+    return document.id
+
+
 @pytest.mark.parametrize("endpoint,method", CASES, ids=[f"{e}-{m}" for e, m in CASES])
 def test_authorization(app, world, endpoint, method):
     with app.test_request_context():
-        admin = db.session.get(User, world.users["admin"])
-        activation.set_enabled("fixture_good", True, admin, region_id=world.regions["ASEAN"])
-        db.session.commit()
-    values = {"station": world.stations["hanoi"], "contact": world.contacts["hanoi"],
-              "lead": world.leads["hanoi_submitted"], "draft": world.leads["hanoi_draft"],
-              "region": world.regions["ASEAN"], "victim": world.users["vol_bangkok"]}
+        values = {"station": world.stations["hanoi"], "contact": world.contacts["hanoi"],
+                  "lead": world.leads["hanoi_submitted"], "draft": world.leads["hanoi_draft"],
+                  "region": world.regions["ASEAN"], "victim": world.users["vol_bangkok"], **_plugin_records(world)}
     url_template, methods = EXPECTED[endpoint]
-    url = url_template.format(**values)
     data = {key: value.format(**values) for key, value in POST_DATA.get(endpoint, {}).items()}
     outcomes = {}
     for role in ROLES:
+        if "{document}" in url_template:
+            with app.app_context():
+                values["document"] = _document(values["partnership"])
+        url = url_template.format(**values)
         client = app.test_client()
         if role != "anonymous":
             assert client.post("/login", data={"email": world.emails[role], "password": PASSWORD}).status_code == 302
