@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from liaison.models import Contact, Station, db, utcnow
+from liaison.params import paginate
 from liaison.permissions import acts_for_station
 from liaison.plugins import require_active_for_station
 from liaison.scope import get_or_404
@@ -25,7 +26,6 @@ from .models import TitleApplication, TitleEvent
 from .rules import Candidate, Problem, Rules, by_field, submission_problems
 from .workflow import IllegalMove, NotReady, available_moves, can_edit, can_override_route
 
-MAX_PAGE = 100_000
 
 bp = Blueprint(PLUGIN, __name__, url_prefix=f"/p/{PLUGIN}", template_folder="templates")
 
@@ -57,13 +57,9 @@ def index():
     form.language.choices = _language_filter_choices()
     form.level.choices = [("", _("Any level"))] + queries.level_filter_choices()
     filters = queries.ListFilters.from_form(form)
-    page = db.paginate(queries.filtered(current_user, filters), page=_page_number(), per_page=25, error_out=False)
+    page = paginate(queries.filtered(current_user, filters), per_page=25)
     return render("index.html", form=form, page=page)
 
-
-def _page_number() -> int:
-    # Bounded: a huge page number would overflow the database's OFFSET (a 500, not an empty page).
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 @bp.route("/statistics")
