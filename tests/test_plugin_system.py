@@ -116,6 +116,8 @@ def test_switches_are_audited(app, login, world):
         assert entry.actor_id == world.users["asean_admin"]
         assert entry.details == {"plugin": GOOD, "scope": f"region:{world.regions['ASEAN']}", "before": None, "after": True}
         assert entry.region_id == world.regions["ASEAN"]
+    with app.test_request_context():
+        assert entry.description == f"switched the plugin {GOOD} on (region:{world.regions['ASEAN']})"
 
 
 def test_who_may_switch_what(login, world):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -32,3 +33,39 @@ class AuditEntry(db.Model):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship(lazy="raise")
+
+    @property
+    def description(self) -> str:
+        """What happened, in the viewer's language."""
+        template = ACTIONS.get(self.action)
+        if template is None:
+            return self.action
+        details = self.details or {}
+        values = {key: details.get(key, "") for key in ("name", "email", "code", "plugin", "scope", "after")}
+        if self.action == "station.status":
+            from .choices import StationStatus
+
+            values["after"] = StationStatus.label_of(details.get("after"))
+        if self.action == "plugin.switch":
+            values["after"] = {True: _l("on"), False: _l("off"), None: _l("inherit")}.get(details.get("after"), "")
+        return str(template) % values
+
+
+ACTIONS = {
+    "station.create": _l("created the station %(name)s"),
+    "station.update": _l("edited a station"),
+    "station.status": _l("set a station to “%(after)s”"),
+    "station.member_add": _l("added %(email)s to a station"),
+    "station.member_remove": _l("removed %(email)s from a station"),
+    "user.create": _l("created the account %(email)s"),
+    "user.update": _l("edited an account"),
+    "user.activate": _l("reactivated an account"),
+    "user.deactivate": _l("deactivated an account"),
+    "user.password": _l("changed a password"),
+    "user.password_reset": _l("set a temporary password"),
+    "user.password_reset_requested": _l("asked for a new password"),
+    "region.create": _l("created the region %(code)s"),
+    "region.update": _l("edited the region %(code)s"),
+    "plugin.switch": _l("switched the plugin %(plugin)s %(after)s (%(scope)s)"),
+    "plugin.settings": _l("changed the settings of the plugin %(plugin)s (%(scope)s)"),
+}
