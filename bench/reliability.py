@@ -346,14 +346,36 @@ def main() -> int:
     return 0 if all_ok else 1
 
 
+HEADER = """# Reliability figures
+
+Written by `make reliability` (SQLite) and `DATABASE_URL=postgresql://… make reliability`
+(PostgreSQL). Last run: {date}. What the run does is described in `bench/reliability.py`: volunteers
+submit leads concurrently through gunicorn's real forms, every tenth form is sent twice at the same
+moment, one worker is killed with SIGKILL a third of the way through, then pairs of HQ reviewers
+decide the same lead at the same moment.
+
+How to read the figures:
+
+- *acknowledged* counts POSTs answered with the redirect to the lead; both copies of a form sent
+  twice are acknowledged, with the same lead. *Distinct forms acknowledged* is the number of forms.
+- *leads stored* may exceed the distinct forms acknowledged: a request cut off by the killed
+  worker after its commit is stored but reported to the client as failed — the client retries
+  with the same form token and gets the same lead. Never the other way round: every acknowledged
+  form is stored exactly once.
+- *half-written* leads would be leads without their "created" event or whose status disagrees
+  with their last status event; a transaction either commits all of it or nothing.
+- Of two reviewers deciding at once, one wins and the other gets 409 ("someone else changed this
+  lead"): nothing is silently overwritten.
+
+"""
+
+
 def write_docs(label: str, report: str) -> None:
     path = ROOT / "docs" / "reliability.md"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     sections = dict(re.findall(r"(### \w+)\n(.*?)(?=\n### |\Z)", text, re.S))
     sections[f"### {label}"] = report.split("\n", 1)[1].strip("\n") + "\n"
-    header = ("# Reliability figures\n\nWritten by `make reliability` (SQLite) and "
-              "`DATABASE_URL=postgresql://… make reliability` (PostgreSQL); see `bench/reliability.py` for what is "
-              f"measured. Last run: {time.strftime('%Y-%m-%d')}.\n\n")
+    header = HEADER.format(date=time.strftime("%Y-%m-%d"))
     body = "\n".join(f"{name}\n{content}" for name, content in sorted(sections.items()))
     path.write_text(header + body, encoding="utf-8")
 
