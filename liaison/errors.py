@@ -50,7 +50,9 @@ def handle_csrf_error(error: CSRFError):
 def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
-    response = render_error(error.code)
+    # A view may explain itself: abort(403, description=_("…")) replaces the generic message.
+    custom = error.description if error.description != type(error).description else None
+    response = render_error(error.code, custom)
     if error.code == 405 and error.valid_methods:
         return response[0], 405, {"Allow": ", ".join(error.valid_methods)}
     return response

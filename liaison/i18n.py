@@ -7,12 +7,13 @@ Times are stored in UTC and shown in the user's time zone.
 from __future__ import annotations
 
 import os
+from datetime import date, datetime, time, timezone
 from functools import lru_cache
 
 import pycountry
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 
 from .extensions import babel
@@ -72,6 +73,17 @@ def select_timezone() -> str | None:
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None  # BABEL_DEFAULT_TIMEZONE
+
+
+def local_today() -> date:
+    """Today in the user's time zone: "not in the future" means on the user's calendar, not UTC's."""
+    return datetime.now(get_timezone()).date()
+
+
+def utc_start_of(day: date) -> datetime:
+    """The UTC moment (naive, like stored timestamps) when ``day`` begins in the user's time zone."""
+    local = datetime.combine(day, time.min).replace(tzinfo=get_timezone())
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def is_chinese() -> bool:

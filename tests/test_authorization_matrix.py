@@ -39,7 +39,6 @@ MANAGERS = policy(FORBIDDEN, FORBIDDEN, OK, OK, FORBIDDEN, OK)
 MANAGE_ASEAN = policy(FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, FORBIDDEN, OK)
 MANAGE_HANOI = policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)
 ADMIN = policy(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
-RECORDERS = policy(OK, OK, OK, OK, FORBIDDEN, OK)
 SEE_MILAN = policy(NOT_FOUND, OK, NOT_FOUND, OK, OK, OK)
 
 ASEAN = "/p/asean_language_title"
@@ -62,7 +61,7 @@ EXPECTED = {
     "stations.add_member": ("/stations/{station}/members", {"POST": MANAGE_HANOI}),
     "stations.remove_member": ("/stations/{station}/members/{victim}/remove", {"POST": MANAGE_HANOI}),
     "contacts.index": ("/contacts/", {"GET": ANY_USER}),
-    "contacts.create": ("/contacts/new?station_id={station}", {"GET": RECORDERS, "POST": RECORDERS}),
+    "contacts.create": ("/contacts/new?station_id={station}", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
     "contacts.detail": ("/contacts/{contact}", {"GET": SEE_HANOI}),
     "contacts.edit": ("/contacts/{contact}/edit", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
     "leads.index": ("/leads/", {"GET": ANY_USER}),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..models import AuditEntry, Region, Role, Station, StationStatus, User, db
@@ -12,6 +12,7 @@ from ..permissions import roles_required
 from ..scope import visible_regions_query, visible_stations_query, visible_users_query
 from . import services
 from ..forms import prefill
+from ..search import contains
 from .forms import RegionForm, UserFilterForm, UserForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -56,8 +57,7 @@ def users():
     form = UserFilterForm(request.args)
     stmt = visible_users_query().options(selectinload(User.stations), selectinload(User.regions))
     if form.q.data:
-        like = f"%{form.q.data}%"
-        stmt = stmt.where(or_(User.name.ilike(like), User.email.ilike(like)))
+        stmt = stmt.where(contains(form.q.data, User.name, User.email))
     if form.role.data:
         stmt = stmt.where(User.role == form.role.data)
     page = paginate(stmt, per_page=50)

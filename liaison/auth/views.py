@@ -26,6 +26,20 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+# Pages a user with a temporary password may still open.
+TEMPORARY_PASSWORD_ENDPOINTS = frozenset({"auth.profile", "auth.logout", "main.set_language", "static"})
+
+
+@bp.before_app_request
+def require_own_password():
+    """A temporary password set by an admin only opens the page where it is replaced."""
+    if (current_user.is_authenticated and current_user.must_change_password
+            and request.endpoint not in TEMPORARY_PASSWORD_ENDPOINTS):
+        flash(_("Please choose a new password of your own."), "warning")
+        return redirect(url_for("auth.profile"))
+    return None
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
@@ -38,7 +52,10 @@ def login():
             # One message for every failure: it does not say whether the address has an account.
             form.password.errors.append(_("The e-mail address or the password is not correct."))
         else:
-            session.clear()  # a fresh session on log-in (no fixation)
+            locale = session.get("locale")
+            session.clear()  # a fresh session on log-in (no fixation)…
+            if locale:
+                session["locale"] = locale  # …that keeps the language picked on the log-in page
             login_user(user)
             session.permanent = True
             services.record_login(user)

@@ -10,6 +10,7 @@ from .. import plugins
 from ..forms import normalise_phone
 from ..models import Contact, Station, User, db
 from ..scope import scoped
+from ..search import contains, has_item
 
 CONTACT_FIELDS = (
     "kind", "name", "name_zh", "name_original", "organisation", "position", "field", "country",
@@ -97,15 +98,12 @@ def search(user: User, q: str | None = None, station_id: int | None = None, kind
     """Contacts in the user's scope; ``q`` matches any name script, organisation or e-mail."""
     stmt = scoped(select(Contact), Contact, user)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(
-            Contact.name.ilike(like), Contact.name_zh.ilike(like), Contact.name_original.ilike(like),
-            Contact.organisation.ilike(like), Contact.email_normalized.ilike(like),
-        ))
+        stmt = stmt.where(contains(q, Contact.name, Contact.name_zh, Contact.name_original,
+                                   Contact.organisation, Contact.email_normalized))
     if station_id:
         stmt = stmt.where(Contact.station_id == station_id)
     if kind:
         stmt = stmt.where(Contact.kind == kind)
     if tag:
-        stmt = stmt.where(Contact.tags.ilike(f"%{tag}%"))
+        stmt = stmt.where(has_item(Contact.tags, tag))
     return stmt

@@ -49,8 +49,12 @@ def create():
     stations = recordable_stations()
     if not stations:
         abort(403)
-    chosen = request.args.get("station_id", type=int)
+    chosen = parse_id(request.args.get("station_id"))
     station = next((s for s in stations if s.id == chosen), None)
+    if chosen is not None and station is None:
+        # A station was named but it is not one the user records for: never fall back to another.
+        get_or_404(Station, chosen)
+        abort(403)
     if station is None:
         if len(stations) == 1:
             station = stations[0]

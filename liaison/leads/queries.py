@@ -6,13 +6,15 @@ Filters map to indexed columns (``status``, ``station_id``, ``category``, ``revi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, or_, select
 
 from ..models import Contact, LeadStatus, Region, Station, TalentLead, User, db
+from ..i18n import utc_start_of
 from ..params import parse_id
 from ..scope import scoped
+from ..search import contains
 
 SORTS = {
     # NULLS LAST: drafts have no submission date; SQLite and PostgreSQL differ without it.
@@ -51,6 +53,16 @@ class LeadFilters:
         )
 
 
+def submitted_between(stmt: Select, first_day: date | None, last_day: date | None) -> Select:
+    """Leads submitted from ``first_day`` to ``last_day`` inclusive — days of the user's calendar,
+    the same days the pages show."""
+    if first_day:
+        stmt = stmt.where(TalentLead.submitted_at >= utc_start_of(first_day))
+    if last_day:
+        stmt = stmt.where(TalentLead.submitted_at < utc_start_of(last_day + timedelta(days=1)))
+    return stmt
+
+
 def filtered_leads(user: User, filters: LeadFilters) -> Select:
     stmt = scoped(select(TalentLead), TalentLead, user)
     if filters.status == "open":
@@ -70,17 +82,11 @@ def filtered_leads(user: User, filters: LeadFilters) -> Select:
         stmt = stmt.where(TalentLead.reviewer_id == user.id)
     elif parse_id(filters.reviewer):
         stmt = stmt.where(TalentLead.reviewer_id == parse_id(filters.reviewer))
-    if filters.submitted_from:
-        stmt = stmt.where(TalentLead.submitted_at >= datetime.combine(filters.submitted_from, time.min))
-    if filters.submitted_to:
-        stmt = stmt.where(TalentLead.submitted_at < datetime.combine(filters.submitted_to + timedelta(days=1), time.min))
+    stmt = submitted_between(stmt, filters.submitted_from, filters.submitted_to)
     if filters.q:
-        like = f"%{filters.q}%"
-        matching_contacts = select(Contact.id).where(or_(
-            Contact.name.ilike(like), Contact.name_zh.ilike(like), Contact.name_original.ilike(like),
-            Contact.organisation.ilike(like),
-        ))
-        conditions = [TalentLead.summary.ilike(like), TalentLead.field.ilike(like),
+        matching_contacts = select(Contact.id).where(contains(
+            filters.q, Contact.name, Contact.name_zh, Contact.name_original, Contact.organisation))
+        conditions = [contains(filters.q, TalentLead.summary, TalentLead.field),
                       TalentLead.contact_id.in_(matching_contacts)]
         lead_id = parse_id(filters.q.lstrip("#"))
         if lead_id:

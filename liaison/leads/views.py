@@ -190,6 +190,9 @@ def move(lead_id: int):
     lead = get_or_404(TalentLead, lead_id, *DETAIL_OPTIONS)
     form = MoveForm()
     if not form.validate_on_submit():
+        if form.move.errors or form.version.errors:  # hidden fields: their errors would not show
+            flash(_("This action could not be done: the page was out of date or incomplete. "
+                    "Reload it and try again."), "error")
         return _render_detail(lead, form, 400)
     try:
         event = services.make_move(

@@ -31,6 +31,7 @@ from ..models import (
     db,
     utcnow,
 )
+from ..i18n import local_today
 from ..permissions import acts_for_station
 
 S = LeadStatus
@@ -137,7 +138,7 @@ def apply_move(
     if "landed_on" in move.needs:
         if landed_on is None:
             raise IllegalMove(_l("Give the date the lead landed."), "landed_on")
-        if landed_on > utcnow().date():
+        if landed_on > local_today():
             raise IllegalMove(_l("The landing date cannot be in the future."), "landed_on")
         if landing_kind not in {k.value for k in LandingKind}:
             raise IllegalMove(_l("Choose what landed."), "landing_kind")

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import extract, func, select
 
+from ..leads.queries import submitted_between
 from ..models import LeadStatus, Region, Station, TalentLead, db
 
 REACHED = {
@@ -31,11 +32,7 @@ class Report:
 
 
 def _submitted_between(stmt, date_from: date | None, date_to: date | None):
-    if date_from:
-        stmt = stmt.where(TalentLead.submitted_at >= datetime.combine(date_from, time.min))
-    if date_to:
-        stmt = stmt.where(TalentLead.submitted_at < datetime.combine(date_to + timedelta(days=1), time.min))
-    return stmt.where(TalentLead.submitted_at.is_not(None))
+    return submitted_between(stmt, date_from, date_to).where(TalentLead.submitted_at.is_not(None))
 
 
 def build_report(date_from: date | None = None, date_to: date | None = None) -> Report:

@@ -5,8 +5,8 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, optional_email
-from ..i18n import country_choices
-from ..models import HostKind, StationStatus, utcnow
+from ..i18n import country_choices, local_today
+from ..models import HostKind, StationStatus
 
 
 class StationForm(BaseForm):
@@ -30,7 +30,7 @@ class StationForm(BaseForm):
         self.country.choices = country_choices(blank=_l("Choose a country"))
 
     def validate_established_on(self, field):
-        if field.data and field.data > utcnow().date():
+        if field.data and field.data > local_today():
             raise ValidationError(_l("The date cannot be in the future."))
 
 

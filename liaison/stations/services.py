@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 
 from .. import plugins
 from ..models import AuditEntry, Contact, Region, Role, Station, StationStatus, TalentLead, User, db
+from ..search import contains
 from ..scope import visible_stations_query, visible_users_query
 
 STATION_FIELDS = (
@@ -25,9 +26,7 @@ def filtered_stations(user: User, region: str | None = None, country: str | None
     if status:
         stmt = stmt.where(Station.status == status)
     if q:
-        like = f"%{q}%"
-        stmt = stmt.where(or_(Station.name.ilike(like), Station.name_zh.ilike(like),
-                              Station.city.ilike(like), Station.host_organisation.ilike(like)))
+        stmt = stmt.where(contains(q, Station.name, Station.name_zh, Station.city, Station.host_organisation))
     return stmt
 
 

@@ -65,10 +65,17 @@ def _name_taken(name: str, station_id: int | None = None) -> bool:
     return bool(db.session.scalar(stmt))
 
 
+DETAIL_OPTIONS = (selectinload(Station.region), selectinload(Station.members))
+
+
 @bp.route("/<int:station_id>")
 @login_required
 def detail(station_id: int):
-    station = get_or_404(Station, station_id, selectinload(Station.region), selectinload(Station.members))
+    return _render_detail(get_or_404(Station, station_id, *DETAIL_OPTIONS))
+
+
+def _render_detail(station: Station, status_form: StationStatusForm | None = None, code: int = 200):
+    """The station page; ``status_form`` carries a rejected status change back with its errors."""
     counts = services.counts_by_station([station.id])[station.id]
     recent_leads = db.session.scalars(
         scoped(select(TalentLead), TalentLead).where(TalentLead.station_id == station.id)
@@ -76,22 +83,23 @@ def detail(station_id: int):
         .order_by(TalentLead.updated_at.desc()).limit(10)
     ).all()
     manage = can_manage_station(current_user, station)
-    member_form = status_form = None
+    member_form = None
     if manage:
-        member_form = MemberForm(prefix="member")
+        member_form = MemberForm(prefix="member", formdata=None)
         member_form.user_id.choices = [(u.id, f"{u.name} <{u.email}>") for u in services.candidate_members(station, current_user)]
-        if not station.is_closed or current_user.is_admin:  # only admins reopen a closed station
-            status_form = StationStatusForm(prefix="status", status=station.status)
+        if status_form is None and (not station.is_closed or current_user.is_admin):
+            # Only admins reopen a closed station.
+            status_form = StationStatusForm(prefix="status", formdata=None, status=station.status)
     return render_template(
         "stations/detail.html", station=station, counts=counts, recent_leads=recent_leads,
         statuses=list(LeadStatus), manage=manage, member_form=member_form, status_form=status_form,
         can_record=acts_for_station(current_user, station),
         panels=plugins.panels("station", station),
-    )
+    ), code
 
 
-def _managed_station_or_403(station_id: int) -> Station:
-    station = get_or_404(Station, station_id)
+def _managed_station_or_403(station_id: int, *options) -> Station:
+    station = get_or_404(Station, station_id, *options)
     if not can_manage_station(current_user, station):
         abort(403)
     return station
@@ -118,15 +126,14 @@ def edit(station_id: int):
 @bp.route("/<int:station_id>/status", methods=["POST"])
 @login_required
 def change_status(station_id: int):
-    station = _managed_station_or_403(station_id)
+    station = _managed_station_or_403(station_id, *DETAIL_OPTIONS)
     form = StationStatusForm(prefix="status")
+    if station.is_closed and not current_user.is_admin:
+        abort(403, description=_("Only an administrator can reopen a closed station."))
     if not form.validate_on_submit():
-        flash(_("Choose a valid status."), "error")
-    elif station.is_closed and not current_user.is_admin:
-        flash(_("Only an administrator can reopen a closed station."), "error")
-    else:
-        services.set_status(station, form.status.data, current_user, form.reason.data)
-        flash(_("The station is now “%(status)s”.", status=StationStatus.label_of(station.status)), "success")
+        return _render_detail(station, form, 400)  # errors next to the fields, input kept
+    services.set_status(station, form.status.data, current_user, form.reason.data)
+    flash(_("The station is now “%(status)s”.", status=StationStatus.label_of(station.status)), "success")
     return redirect(url_for("stations.detail", station_id=station.id))
 
 
