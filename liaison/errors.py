@@ -51,7 +51,8 @@ def handle_http_error(error: HTTPException):
     if error.code is None or error.code < 400:
         return error
     # A view may explain itself: abort(403, description=_("…")) replaces the generic message.
-    custom = error.description if error.description != type(error).description else None
+    # (Not for 429: Flask-Limiter puts the limit itself, "3 per 1 minute", in the description.)
+    custom = error.description if error.description != type(error).description and error.code != 429 else None
     response = render_error(error.code, custom)
     if error.code == 405 and error.valid_methods:
         return response[0], 405, {"Allow": ", ".join(error.valid_methods)}

@@ -1,0 +1,299 @@
+"""CSRF: with protection on, every POST route refuses a missing, forged or foreign token with the
+clear "your form had expired" page and writes nothing; the token of the rendered form works."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import url_for
+from sqlalchemy import inspect, select
+
+from liaison.models import AuditEntry, LeadEvent, Station, TalentLead, User, db
+
+from .conftest import PASSWORD
+
+CSRF_MESSAGE = "Your form had expired or was sent from another page, so nothing was saved."
+TOKEN = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def snapshot(app) -> dict[str, list]:
+    with app.app_context():
+        try:
+            existing = set(inspect(db.engine).get_table_names())  # plugin models may be known but not migrated
+            return {table.name: sorted(tuple(repr(v) for v in row) for row in db.session.execute(select(table)))
+                    for table in db.metadata.sorted_tables if table.name in existing}
+        finally:
+            db.session.remove()
+
+
+def token_of(client, path: str) -> str:
+    """The CSRF token of the form rendered at ``path``."""
+    response = client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    found = TOKEN.findall(response.get_data(as_text=True))
+    assert found, f"no csrf_token in {path}"
+    return found[-1]
+
+
+def log_in(client, email: str) -> None:
+    token = token_of(client, "/login")
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.status_code
+
+
+def logged_in(client) -> bool:
+    return client.get("/profile").status_code == 200
+
+
+# What a valid submission of each core POST route looks like --------------------------------
+
+def _station(world, **changes):
+    data = {"name": "Jakarta station", "region_id": str(world.regions["ASEAN"]), "country": "ID",
+            "city": "Jakarta", "host_organisation": "Jakarta Chinese Association", "host_kind": "chinese_association"}
+    data.update(changes)
+    return data
+
+
+def _lead_version(app, lead_id):
+    with app.app_context():
+        try:
+            return str(db.session.get(TalentLead, lead_id).version)
+        finally:
+            db.session.remove()
+
+
+def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
+    """endpoint -> (url values, form data, anonymous?)."""
+    hanoi, submitted, draft = world.stations["hanoi"], world.leads["hanoi_submitted"], world.leads["hanoi_draft"]
+    return {
+        "main.set_language": ({}, {"locale": "en"}, False),
+        "auth.login": ({}, {"email": world.emails["vol_hanoi"], "password": PASSWORD}, True),
+        "auth.logout": ({}, {}, False),
+        "auth.forgot_password": ({}, {"email": world.emails["vol_hanoi"]}, True),
+        "auth.profile": ({}, {"profile-name": "The Admin", "profile-locale": "en", "profile-timezone": "UTC"}, False),
+        "stations.create": ({}, _station(world), False),
+        "stations.edit": ({"station_id": hanoi}, _station(world, name="Hanoi station 2", country="VN", city="Hanoi"),
+                          False),
+        "stations.change_status": ({"station_id": hanoi}, {"status-status": "suspended"}, False),
+        "stations.add_member": ({"station_id": hanoi}, {"member-user_id": str(world.users["vol_bangkok"])}, False),
+        "stations.remove_member": ({"station_id": hanoi, "user_id": world.users["vol_hanoi"]}, {}, False),
+        "contacts.create": ({"station_id": hanoi}, {"kind": "scholar", "name": "Tran Thi Binh"}, False),
+        "contacts.edit": ({"contact_id": world.contacts["hanoi"]}, {"kind": "student", "name": "Nguyen Van An"}, False),
+        "leads.create": ({"contact_id": world.contacts["hanoi"]},
+                         {"category": "employment", "summary": "A lead", "priority": "2", "save": "1"}, False),
+        "leads.edit": ({"lead_id": draft}, {"category": "project", "summary": "Edited", "priority": "2",
+                                            "version": _lead_version(app, draft), "save": "1"}, False),
+        "leads.move": ({"lead_id": submitted}, {"move": "start_review", "version": _lead_version(app, submitted)},
+                       False),
+        "leads.comment": ({"lead_id": submitted}, {"text": "A remark"}, False),
+        "leads.assign": ({"lead_id": submitted}, {"reviewer_id": str(world.users["hq2"])}, False),
+        "review.bulk_assign": ({}, {"lead_ids": [str(submitted)], "reviewer_id": str(world.users["hq2"])}, False),
+        "admin.create_user": ({}, {"name": "New", "email": "new@example.org", "role": "volunteer"}, False),
+        "admin.edit_user": ({"user_id": world.users["vol_hanoi"]},
+                            {"name": "Renamed", "email": world.emails["vol_hanoi"], "role": "volunteer"}, False),
+        "admin.set_active": ({"user_id": world.users["vol_hanoi"]}, {"active": "0"}, False),
+        "admin.reset_password": ({"user_id": world.users["vol_hanoi"]}, {}, False),
+        "admin.create_region": ({}, {"code": "AFRICA", "name": "Africa"}, False),
+        "admin.edit_region": ({"region_id": world.regions["ASEAN"]}, {"code": "ASEAN", "name": "SE Asia"}, False),
+    }
+
+
+def _default_value(world, rule, name):
+    """A value for a URL variable of a route without a payload above (e.g. a plugin's)."""
+    known = {"station_id": world.stations["hanoi"], "user_id": world.users["vol_hanoi"],
+             "contact_id": world.contacts["hanoi"], "lead_id": world.leads["hanoi_submitted"],
+             "region_id": world.regions["ASEAN"]}
+    if name in known:
+        return known[name]
+    converters = {arg: conv for conv, arg in re.findall(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", rule.rule)}
+    return 1 if converters.get(name) == "int" else "core"
+
+
+def post_routes(app, world):
+    """(endpoint, url, data) for every route of the app that accepts POST."""
+    known = payloads(world, app)
+    routes = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if "POST" not in rule.methods:
+                continue
+            values, data, _anonymous = known.get(rule.endpoint, ({}, {}, False))
+            values = {**{name: _default_value(world, rule, name) for name in rule.arguments}, **values}
+            routes.append((rule.endpoint, url_for(rule.endpoint, **values), data))
+    assert len(routes) >= len(known)
+    return routes
+
+
+def test_payloads_cover_the_core_routes(app, world):
+    """A new core POST route needs a payload here, so that the tests below really try it."""
+    core = {endpoint for endpoint, _url, _data in post_routes(app, world)
+            if endpoint.split(".")[0] in {"main", "auth", "stations", "contacts", "leads", "review", "admin"}}
+    assert core == set(payloads(world, app))
+
+
+# Refused without the right token ---------------------------------------------------------
+
+BAD_TOKENS = {
+    "missing": lambda client, app: None,
+    "empty": lambda client, app: "",
+    "forged": lambda client, app: "IjE2ZjU5ZjQ0ZDkxNGE2NzAxYmQxZTcxNmQ3MmM1ZmZiNjY0ZTcxYWIi.Zz9x4A.forged",
+    "garbage": lambda client, app: "not a token at all",
+    # A genuine token, but of another browser's session.
+    "another session's": lambda client, app: token_of(app.test_client(), "/login"),
+}
+
+
+def _check_refused(app, client, world, token, who):
+    failures = []
+    for endpoint, url, data in post_routes(app, world):
+        before = snapshot(app)
+        body = dict(data)
+        if token is not None:
+            body["csrf_token"] = token
+        response = client.post(url, data=body)
+        text = response.get_data(as_text=True)
+        if response.status_code != 400 or CSRF_MESSAGE not in text:
+            failures.append((endpoint, url, response.status_code, "no CSRF page"))
+        if snapshot(app) != before:
+            failures.append((endpoint, url, "database changed"))
+        if who and not logged_in(client):
+            failures.append((endpoint, url, "the session was changed (logged out)"))
+            log_in(client, world.emails[who])
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("kind", list(BAD_TOKENS))
+def test_every_post_route_refuses_a_bad_token_when_logged_in(app, client, world, kind):
+    log_in(client, world.emails["admin"])
+    _check_refused(app, client, world, BAD_TOKENS[kind](client, app), "admin")
+
+
+@pytest.mark.parametrize("kind", ["missing", "forged", "another session's"])
+def test_every_post_route_refuses_a_bad_token_when_anonymous(app, client, world, kind):
+    token_of(client, "/login")  # the session has a token of its own
+    _check_refused(app, client, world, BAD_TOKENS[kind](client, app), None)
+
+
+def test_token_in_a_header_of_another_session_is_refused(app, client, world):
+    log_in(client, world.emails["admin"])
+    other = token_of(app.test_client(), "/login")
+    before = snapshot(app)
+    response = client.post(f"/leads/{world.leads['hanoi_submitted']}/comment", data={"text": "hi"},
+                           headers={"X-CSRFToken": other})
+    assert response.status_code == 400 and CSRF_MESSAGE in response.get_data(as_text=True)
+    assert snapshot(app) == before
+
+
+def test_login_is_csrf_protected(app, client, world):
+    token_of(client, "/login")
+    before = snapshot(app)
+    response = client.post("/login", data={"email": world.emails["admin"], "password": PASSWORD})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert CSRF_MESSAGE in body and "Bad request" in body
+    assert not logged_in(client)
+    assert snapshot(app) == before  # not even the last log-in time
+
+
+def test_csrf_page_is_plain_and_helpful(app, client, world):
+    log_in(client, world.emails["vol_hanoi"])
+    response = client.post("/logout")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert CSRF_MESSAGE in body and "Go back, reload the page and send it again." in body
+    assert 'href="/"' in body  # a way back
+    assert "Traceback" not in body
+    assert logged_in(client)
+
+
+# Accepted with the token of the rendered form ---------------------------------------------
+
+def test_login_and_logout_with_the_rendered_token(app, client, world):
+    token = token_of(client, "/login")
+    response = client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD,
+                                            "csrf_token": token})
+    assert response.status_code == 302
+    assert logged_in(client)
+    token = token_of(client, "/profile")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert not logged_in(client)
+
+
+def test_profile_with_the_rendered_token(app, client, world):
+    log_in(client, world.emails["vol_hanoi"])
+    token = token_of(client, "/profile")
+    response = client.post("/profile", data={"csrf_token": token, "profile-name": "Hanoi Volunteer",
+                                             "profile-locale": "en", "profile-timezone": "Asia/Bangkok"})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, world.users["vol_hanoi"])
+        assert (user.name, user.timezone) == ("Hanoi Volunteer", "Asia/Bangkok")
+
+
+def test_log_in_renews_the_token(app, client, world):
+    """Log-in starts a fresh session (no fixation): a token from before it no longer works."""
+    token_before = token_of(client, "/login")
+    log_in(client, world.emails["admin"])
+    response = client.post(f"/leads/{world.leads['hanoi_submitted']}/comment",
+                           data={"text": "hi", "csrf_token": token_before})
+    assert response.status_code == 400
+    token_after = token_of(client, "/profile")
+    response = client.post(f"/leads/{world.leads['hanoi_submitted']}/comment",
+                           data={"text": "hi", "csrf_token": token_after})
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("endpoint", [
+    "main.set_language", "auth.login", "auth.logout", "auth.forgot_password", "auth.profile", "stations.create",
+    "stations.edit", "stations.change_status", "stations.add_member", "stations.remove_member", "contacts.create",
+    "contacts.edit", "leads.create", "leads.edit", "leads.move", "leads.comment", "leads.assign",
+    "review.bulk_assign", "admin.create_user", "admin.edit_user", "admin.set_active", "admin.reset_password",
+    "admin.create_region", "admin.edit_region",
+])
+def test_every_core_post_route_works_with_the_right_token(app, client, world, endpoint):
+    values, data, anonymous = payloads(world, app)[endpoint]
+    if anonymous:
+        token = token_of(client, "/login")
+    else:
+        log_in(client, world.emails["admin"])
+        token = token_of(client, "/profile")
+    with app.test_request_context():
+        url = url_for(endpoint, **values)
+    before = snapshot(app)
+    response = client.post(url, data={**data, "csrf_token": token})
+    assert response.status_code == 302, (response.status_code, response.get_data(as_text=True)[:2000])
+    assert CSRF_MESSAGE not in response.get_data(as_text=True)
+    if endpoint != "auth.logout":  # logging out writes nothing
+        assert snapshot(app) != before
+
+
+def test_get_filter_forms_need_no_token(app, client, world):
+    log_in(client, world.emails["hq"])
+    for path in ["/leads/?q=Nguyen&status=open", "/review/?reviewer=none", "/contacts/?q=An",
+                 "/stations/?region=ASEAN", "/review/report?date_from=2020-01-01&date_to=2030-12-31"]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "CSRF" not in response.get_data(as_text=True), path
+
+
+def test_a_refused_form_leaves_no_trace(app, client, world):
+    """Belt and braces for the counts: no event, audit entry, station or user was added."""
+    log_in(client, world.emails["admin"])
+    with app.app_context():
+        counts = [db.session.scalar(select(db.func.count()).select_from(m))
+                  for m in (LeadEvent, AuditEntry, Station, User)]
+    for endpoint, url, data in post_routes(app, world):
+        client.post(url, data=data)
+    with app.app_context():
+        assert [db.session.scalar(select(db.func.count()).select_from(m))
+                for m in (LeadEvent, AuditEntry, Station, User)] == counts
