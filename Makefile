@@ -39,7 +39,7 @@ run: demo
 
 ## make test: the whole suite (SQLite; PostgreSQL too when DATABASE_URL points at one)
 test: $(VENV)/.installed-test compile-translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 ## make translations: extract messages and update the catalogs (developers)
 translations: $(VENV)/.installed
