@@ -24,13 +24,16 @@ def demo_load(if_empty: bool):
 
     if if_empty and not demo.is_empty():
         click.echo("The database already has accounts: demo data not loaded.")
-        return
-    result = demo.load()
-    added = ", ".join(f"{number} {what}" for what, number in result.created.items())
-    click.echo(f"Demo data loaded ({added} added).")
-    click.echo("\nDemo accounts (demo data only; every one has the same password):")
-    for email, role, password in result.accounts:
-        click.echo(f"  {email:32} {str(role):20} {password}")
+        accounts = demo.existing_accounts()
+    else:
+        result = demo.load()
+        added = ", ".join(f"{number} {what}" for what, number in result.created.items())
+        click.echo(f"Demo data loaded ({added} added).")
+        accounts = result.accounts
+    if accounts:
+        click.echo("\nDemo accounts (demo data only; every one has the same password):")
+        for email, role, password in accounts:
+            click.echo(f"  {email:32} {role:16} {password}")
 
 
 @click.group("users")

@@ -285,6 +285,13 @@ class DemoResult:
     accounts: list[tuple[str, str, str]]
 
 
+def existing_accounts() -> list[tuple[str, str, str]]:
+    """The demo accounts still present (with the demo password), for ``make run`` to print."""
+    emails = {email for email, _name, _role, _scope in USERS}
+    present = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
+    return [(email, role.value, DEMO_PASSWORD) for email, _name, role, _scope in USERS if email in present]
+
+
 def is_empty() -> bool:
     return not db.session.scalar(select(func.count()).select_from(User))
 
@@ -301,7 +308,7 @@ def load() -> DemoResult:
 
     plugins.host().call("liaison_demo_data", None, app=current_app._get_current_object())
     db.session.commit()
-    accounts = [(email, role.label, DEMO_PASSWORD) for email, _name, role, _scope in USERS]
+    accounts = [(email, role.value, DEMO_PASSWORD) for email, _name, role, _scope in USERS]
     return DemoResult(created, accounts)
 
 
