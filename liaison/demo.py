@@ -286,10 +286,11 @@ class DemoResult:
 
 
 def existing_accounts() -> list[tuple[str, str, str]]:
-    """The demo accounts still present (with the demo password), for ``make run`` to print."""
+    """The demo accounts still present with the demo password, for ``make run`` to print."""
     emails = {email for email, _name, _role, _scope in USERS}
-    present = set(db.session.scalars(select(User.email).where(User.email.in_(emails))))
-    return [(email, role.value, DEMO_PASSWORD) for email, _name, role, _scope in USERS if email in present]
+    users = {u.email: u for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
+    return [(email, role.value, DEMO_PASSWORD) for email, _name, role, _scope in USERS
+            if email in users and users[email].check_password(DEMO_PASSWORD)]
 
 
 def is_empty() -> bool:
