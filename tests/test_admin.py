@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from liaison.models import AuditEntry, Contact, Region, Station, TalentLead, User, db
 
+from .helpers import snapshot
 from .conftest import PASSWORD
 
 TEMPORARY = re.compile(r"Temporary password for (\S+): (\S+) —")
@@ -20,14 +21,6 @@ def english(client):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
-def snapshot(app) -> dict[str, list]:
-    with app.app_context():
-        try:
-            existing = set(inspect(db.engine).get_table_names())  # plugin models may be known but not migrated
-            return {table.name: sorted(tuple(repr(v) for v in row) for row in db.session.execute(select(table)))
-                    for table in db.metadata.sorted_tables if table.name in existing}
-        finally:
-            db.session.remove()
 
 
 def load_user(app, email: str) -> User | None:

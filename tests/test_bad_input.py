@@ -16,11 +16,12 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from liaison.models import Contact, LeadEvent, Station, TalentLead, User, db
 
 from .conftest import PASSWORD
+from .helpers import snapshot
 from .factories import make_lead
 
 TEN_K = "x" * 10_000
@@ -43,15 +44,6 @@ def english(client):
 
 # Helpers -----------------------------------------------------------------------------------
 
-def snapshot(app) -> dict[str, list]:
-    """Every row of every table: "the database is unchanged" means this is equal."""
-    with app.app_context():
-        try:
-            existing = set(inspect(db.engine).get_table_names())  # plugin models may be known but not migrated
-            return {table.name: sorted(tuple(repr(v) for v in row) for row in db.session.execute(select(table)))
-                    for table in db.metadata.sorted_tables if table.name in existing}
-        finally:
-            db.session.remove()
 
 
 def count(app, model, *where) -> int:

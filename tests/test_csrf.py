@@ -6,10 +6,11 @@ import re
 
 import pytest
 from flask import url_for
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 
 from liaison.models import AuditEntry, LeadEvent, Station, TalentLead, User, db
 
+from .helpers import snapshot
 from .conftest import PASSWORD
 
 CSRF_MESSAGE = "Your form had expired or was sent from another page, so nothing was saved."
@@ -26,14 +27,6 @@ def english(client):
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
-def snapshot(app) -> dict[str, list]:
-    with app.app_context():
-        try:
-            existing = set(inspect(db.engine).get_table_names())  # plugin models may be known but not migrated
-            return {table.name: sorted(tuple(repr(v) for v in row) for row in db.session.execute(select(table)))
-                    for table in db.metadata.sorted_tables if table.name in existing}
-        finally:
-            db.session.remove()
 
 
 def token_of(client, path: str) -> str:

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from liaison.i18n_tools import KEYWORDS, ROOT, catalog_roots
+from liaison.i18n_tools import KEYWORDS, catalog_roots
 from liaison.models import Contact, LeadStatus, TalentLead, User, db
 
 from .factories import make_lead

@@ -10,7 +10,7 @@ from liaison.models import AuditEntry, Contact, LeadStatus, PluginError, Station
 from liaison.plugins import activation, hookspecs
 from liaison.plugins.manager import host
 
-from .factories import make_lead
+
 from .plugins import good_plugin
 
 GOOD = "fixture_good"

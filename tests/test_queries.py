@@ -1,7 +1,7 @@
 """No page issues a query per row: the statement count does not grow with the data."""
 import pytest
 
-from liaison.models import LeadStatus, db
+from liaison.models import LeadStatus
 
 from .factories import make_lead
 
