@@ -92,8 +92,10 @@ def is_chinese() -> bool:
 
 # Names ------------------------------------------------------------------------------------
 
-# Names an official Chinese platform must use where CLDR's differ.
+# Names an official Chinese platform must use where CLDR's differ; for languages, the terms of
+# the domain glossary (shared/domain.md).
 TERRITORY_OVERRIDES = {"zh": {"TW": "中国台湾"}, "en": {"TW": "Taiwan, China"}}
+LANGUAGE_OVERRIDES = {"zh": {"id": "印尼语", "km": "柬埔寨语（高棉语）"}}
 
 
 @lru_cache(maxsize=8)
@@ -105,7 +107,9 @@ def _territories(locale: str) -> dict[str, str]:
 
 @lru_cache(maxsize=8)
 def _languages(locale: str) -> dict[str, str]:
-    return dict(Locale.parse(locale).languages)
+    names = dict(Locale.parse(locale).languages)
+    names.update(LANGUAGE_OVERRIDES.get(locale.split("_")[0], {}))
+    return names
 
 
 def country_name(code: str | None) -> str:

@@ -1,8 +1,9 @@
 """The plugin's vocabularies: languages, title levels, routes, statuses, documents.
 
 Stored values are short codes; labels are lazy gettext strings rendered in the viewer's language.
-Languages are open-ended (a region may add one in the settings), so they are a table of known
-labels with a fallback to the language's name from the locale data; the rest are closed enums.
+Languages are open-ended (a region may add one in the settings): they are ISO 639 codes named from
+the CLDR locale data (``liaison.i18n.language_name``, which applies the glossary's 印尼语 and
+柬埔寨语（高棉语）); the rest are closed enums.
 """
 from __future__ import annotations
 
@@ -13,24 +14,13 @@ from liaison.models.choices import Labelled
 
 PLUGIN = "asean_language_title"
 
-# ISO 639 codes of the ASEAN minor languages the issue names, in the order the forms list them.
-KNOWN_LANGUAGES = {
-    "vi": _l("Vietnamese"),
-    "id": _l("Indonesian"),
-    "th": _l("Thai"),
-    "lo": _l("Lao"),
-    "km": _l("Khmer"),
-    "my": _l("Burmese"),
-    "ms": _l("Malay"),
-    "fil": _l("Filipino"),
-}
+# ISO 639 codes of the ASEAN minor languages, in the order the forms list them.
+KNOWN_LANGUAGES = ("vi", "id", "th", "lo", "km", "my", "ms", "fil")
 
 
 def language_label(code: str | None):
-    """A language's name: ours for the known codes, the locale's for codes added in settings."""
-    if not code:
-        return ""
-    return KNOWN_LANGUAGES.get(code) or language_name(code)
+    """A language's name in the viewer's language, from the locale data."""
+    return language_name(code)
 
 
 def language_choices(codes) -> list[tuple[str, object]]:
