@@ -93,13 +93,32 @@ PAGES = {
     "asean_admin": ["/", "/stations/", "/stations/{station}", "/stations/{station}/edit", "/stations/new",
                     "/admin/users", "/admin/users/new", "/admin/plugins/", "/leads/{submitted}"],
     "hq": ["/", "/review/", "/review/report", "/leads/{submitted}", "/contacts/{contact}", "/stations/{station}"],
-    "admin": ["/admin/users", "/admin/regions", "/admin/regions/new", "/admin/plugins/", "/review/"],
+    "admin": ["/admin/users", "/admin/regions", "/admin/regions/new", "/admin/plugins/", "/review/",
+              "/admin/plugins/asean_language_title/settings?scope=global"],
+    # The bundled plugins' pages (each switched on for its region by ``plugins_on``).
+    "vol_bangkok": ["/p/asean_language_title/", "/p/asean_language_title/statistics",
+                    "/p/asean_language_title/new?contact_id={bangkok_contact}", "/contacts/{bangkok_contact}"],
+    "vol_milan": ["/p/europe_school_partnership/", "/p/europe_school_partnership/board",
+                  "/p/europe_school_partnership/counts", "/p/europe_school_partnership/overdue",
+                  "/p/europe_school_partnership/new", "/stations/{milan}", "/"],
 }
+
+
+@pytest.fixture(autouse=True)
+def plugins_on(app, world):
+    from liaison.plugins import activation
+
+    with app.test_request_context():
+        admin = db.session.get(User, world.users["admin"])
+        activation.set_enabled("asean_language_title", True, admin, region_id=world.regions["ASEAN"])
+        activation.set_enabled("europe_school_partnership", True, admin, region_id=world.regions["EUROPE"])
+        db.session.commit()
 
 
 def _paths(world, role):
     values = {"contact": world.contacts["hanoi"], "draft": world.leads["hanoi_draft"],
-              "submitted": world.leads["hanoi_submitted"], "station": world.stations["hanoi"]}
+              "submitted": world.leads["hanoi_submitted"], "station": world.stations["hanoi"],
+              "bangkok_contact": world.contacts["bangkok"], "milan": world.stations["milan"]}
     return [path.format(**values) for path in PAGES[role]]
 
 
@@ -186,6 +205,18 @@ def test_chinese_search_and_pinyin_sorting(app, client, auth, world):
     page = client.get("/contacts/").get_data(as_text=True)
     positions = [page.index(name) for name in ("Anna Li", "Li Na", "Nguyen Van An", "Zhang Wei")]
     assert positions == sorted(positions)
+
+
+def test_language_names_come_from_cldr_with_the_glossary(app):
+    from flask_babel import force_locale
+
+    from liaison.i18n import language_name
+
+    with app.test_request_context():
+        with force_locale("zh_Hans_CN"):
+            assert [language_name(c) for c in ("vi", "id", "th", "km")] == ["越南语", "印尼语", "泰语", "柬埔寨语（高棉语）"]
+        with force_locale("en"):
+            assert language_name("lo") == "Lao"
 
 
 def test_status_names_are_translated(app):
