@@ -53,6 +53,8 @@ class DefaultConfig:
     PLUGINS_DISABLED: list[str] = []
     # Extra plugin modules or objects to register (tests, local development).
     PLUGINS_EXTRA: list = []
+    # Plugin errors older than this are deleted when new ones are stored.
+    PLUGIN_ERROR_RETENTION_DAYS = 30
 
     # gunicorn (make serve).
     SERVER_BIND = "127.0.0.1:8000"

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, has_request_context, request
+from datetime import timedelta
 
-from ..models import PluginError, db
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import delete
+
+from ..models import PluginError, db, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,10 @@ def store_queued(_exc=None) -> None:
         return
     try:
         db.session.rollback()  # whatever the request left uncommitted is discarded anyway
+        # A plugin failing on every page must not fill the database: keep a few weeks.
+        cutoff = utcnow() - timedelta(days=current_app.config["PLUGIN_ERROR_RETENTION_DAYS"])
+        db.session.execute(delete(PluginError).where(
+            PluginError.plugin.in_({f.plugin for f in failures}), PluginError.created_at < cutoff))
         db.session.add_all(
             PluginError(
                 plugin=f.plugin, hook=f.hook, error=f.error, traceback=f.traceback,
