@@ -417,3 +417,27 @@ def test_broken_plugin_leaves_core_pages_working_and_data_stored(broken_app):
     assert "liaison_panels failed on purpose" in page
     assert "unknown hook(s) liaison_nav_item" in page
     assert client.get("/review/").status_code == 200
+
+
+def test_old_plugin_errors_are_pruned_when_new_ones_arrive(broken_app):
+    from datetime import timedelta
+
+    from liaison.models import utcnow
+
+    from .conftest import PASSWORD
+    from .factories import build_world
+
+    with broken_app.app_context():
+        world = build_world(PASSWORD)
+        db.session.add(PluginError(plugin="fixture_broken", hook="liaison_panels", error="old",
+                                   created_at=utcnow() - timedelta(days=45)))
+        admin = db.session.get(User, world.users["admin"])
+        with broken_app.test_request_context():
+            activation.set_enabled("fixture_broken", True, admin)
+        db.session.commit()
+    client = broken_app.test_client()
+    client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD})
+    assert client.get("/").status_code == 200
+    with broken_app.app_context():
+        errors = db.session.scalars(db.select(PluginError.error)).all()
+    assert "old" not in errors and errors  # the new ones are stored, the old one is gone
