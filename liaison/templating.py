@@ -79,7 +79,6 @@ def nl2br(text: str | None) -> Markup:
 
 def init_app(app: Flask) -> None:
     from . import plugins
-    from .plugins.activation import active_for_user
 
     app.jinja_env.filters.update(
         label=label,
@@ -95,7 +94,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         url_with=url_with,
         nav_items=plugins.nav_items,
-        active_plugins=active_for_user,
         get_locale=get_locale,
         languages=lambda: app.config["LANGUAGES"],
     )

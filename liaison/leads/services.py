@@ -115,10 +115,7 @@ def update_lead(lead: TalentLead, data: dict, actor: User, *, expected_version: 
         db.session.flush()
         if extra:
             plugins.form_saved("lead", lead, extra, actor)
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict() from exc
+        _commit()
     except Rejected:
         db.session.rollback()
         raise
@@ -130,11 +127,7 @@ def make_move(lead: TalentLead, move: str, actor: User, *, expected_version: int
     if move in ("submit", "answer"):
         _check(lead, "submit")
     event = apply_move(lead, move, actor, comment, **data)
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict() from exc
+    _commit()
     _after_moves(lead, [event], actor)
     return event
 
@@ -178,12 +171,17 @@ def assign_reviewer(leads: Iterable[TalentLead], reviewer: User | None, actor: U
         db.session.add(LeadEvent(lead=lead, actor_id=actor.id, kind=LeadEventKind.ASSIGNED,
                                  text=reviewer.name if reviewer else None))
         changed += 1
+    _commit()
+    return changed
+
+
+def _commit() -> None:
+    """Commit, turning a lost optimistic-locking race into ``Conflict``."""
     try:
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
         raise Conflict() from exc
-    return changed
 
 
 def _expect_version(lead: TalentLead, expected: int | None) -> None:

@@ -77,10 +77,6 @@ class User(UserMixin, db.Model):
 
     # Roles -----------------------------------------------------------------------------
     @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
-
-    @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
 

@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..models import db
 from . import activation, errors
 from .hookspecs import hookimpl, hookspec
-from .manager import ENTRY_POINT_GROUP, EXTENSION_KEY, PluginHost, host
+from .manager import ENTRY_POINT_GROUP, EXTENSION_KEY, PluginHost, host, invoke
 from .types import ExportColumn, NavItem, Panel, PluginInfo, Setting, Widget
 
 log = logging.getLogger(__name__)
@@ -172,8 +172,7 @@ def form_saved(form: str, record: Any, data: dict[str, Any], user) -> None:
             continue
         savepoint = db.session.begin_nested()
         try:
-            args = {"form": form, "record": record, "data": by_plugin[impl.plugin_name], "user": user}
-            impl.function(*[args[arg] for arg in impl.argnames])
+            invoke(impl, {"form": form, "record": record, "data": by_plugin[impl.plugin_name], "user": user})
             db.session.flush()
             savepoint.commit()
         except Exception as exc:

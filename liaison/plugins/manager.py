@@ -142,7 +142,7 @@ class PluginHost:
             if allowed is not None and impl.plugin_name not in allowed:
                 continue
             try:
-                result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+                result = invoke(impl, kwargs)
             except Exception as exc:
                 self.record_error(impl.plugin_name, hook_name, exc)
                 continue
@@ -166,6 +166,11 @@ class PluginHost:
         )
         self.recent_errors.append(failure)
         errors.queue_for_storage(failure)
+
+
+def invoke(impl, kwargs: dict[str, Any]) -> Any:
+    """Call one hook implementation with the arguments it names (pluggy's own convention)."""
+    return impl.function(*[kwargs[arg] for arg in impl.argnames])
 
 
 def _resolve(extra: Any) -> Any:

@@ -60,12 +60,6 @@ class PluginInfo:
     regions: tuple[str, ...] = ()  # region codes the plugin suits, e.g. ("ASEAN",)
     settings: tuple[Setting, ...] = ()
 
-    def setting(self, name: str) -> Setting:
-        for item in self.settings:
-            if item.name == name:
-                return item
-        raise KeyError(name)
-
 
 def _html(content: Any) -> Markup:
     """Plugin HTML is escaped unless the plugin returned explicit ``Markup``."""

@@ -3,6 +3,7 @@ re-route. Each function makes one change through ``workflow``, records it and co
 changes nothing and raises (``IllegalMove``, ``NotReady``, ``Conflict``)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -105,7 +106,7 @@ def update_application(application: TitleApplication, data: dict[str, Any], acto
     rules = Rules.for_station(application.station_id)
     _check_language(values.get("language", application.language), application, rules)
     changed = [name for name, value in values.items() if getattr(application, name) != value]
-    try:
+    with _saving():
         for name in changed:
             setattr(application, name, values[name])
         if changed:
@@ -114,36 +115,31 @@ def update_application(application: TitleApplication, data: dict[str, Any], acto
             refresh_route(application, actor, rules)
         if submit:
             apply_move(application, "submit" if application.status == Status.DRAFT else "resubmit", actor)
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict() from exc
-    except IllegalMove:
-        db.session.rollback()
-        raise
     return changed
 
 
 def make_move(application: TitleApplication, move: str, actor: User, *, expected_version: int | None,
               comment: str | None = None, **data) -> TitleEvent:
     _expect_version(application, expected_version)
-    try:
+    with _saving():
         event = apply_move(application, move, actor, comment, **data)
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict() from exc
-    except IllegalMove:
-        db.session.rollback()
-        raise
     return event
 
 
 def change_route(application: TitleApplication, route: str, reason: str | None, actor: User, *,
                  expected_version: int | None) -> TitleEvent:
     _expect_version(application, expected_version)
-    try:
+    with _saving():
         event = override_route(application, route, reason, actor)
+    return event
+
+
+@contextmanager
+def _saving():
+    """Commit what the block changed; a lost optimistic-locking race becomes ``Conflict`` and an
+    illegal move leaves nothing behind."""
+    try:
+        yield
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
@@ -151,7 +147,6 @@ def change_route(application: TitleApplication, route: str, reason: str | None, 
     except IllegalMove:
         db.session.rollback()
         raise
-    return event
 
 
 def _expect_version(application: TitleApplication, expected: int | None) -> None:
