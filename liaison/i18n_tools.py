@@ -1,6 +1,9 @@
 """Message catalogs: ``python -m liaison.i18n_tools update`` (extract and merge) and
 ``python -m liaison.i18n_tools update asean_language_title`` (one catalog only) and
-``python -m liaison.i18n_tools compile`` (``.po`` → ``.mo``, run by ``make run`` and ``make test``).
+``python -m liaison.i18n_tools compile`` (``.po`` → ``.mo``, run by ``make run`` and ``make test``) and
+``python -m liaison.i18n_tools merge FRAGMENT.po [liaison|<plugin>]`` (extract, update, then take the
+Chinese translations from a ``.po`` fragment — used when several people add messages at once; the
+catalog files are locked while it runs).
 
 The core and each bundled plugin have their own catalog in ``<package>/translations``.
 """
@@ -65,13 +68,50 @@ def compile_all() -> None:
             _babel("compile", "-d", str(directory))
 
 
+def merge(fragment: Path, root_name: str = "liaison") -> int:
+    """Update one catalog, then fill its Chinese ``msgstr``s from ``fragment`` (a ``.po`` file).
+
+    Holds an exclusive lock so that concurrent merges do not overwrite each other's work.
+    Returns the number of messages taken from the fragment."""
+    import fcntl
+
+    from babel.messages.pofile import read_po, write_po
+
+    with open("/tmp/liaison-i18n.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        update([root_name])
+        with fragment.open("rb") as handle:
+            source = read_po(handle)
+        root = next(r for r in catalog_roots() if r.name == root_name)
+        po = root / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale="zh_Hans_CN")
+        taken = 0
+        for message in source:
+            if not message.id or not message.string:
+                continue
+            target = catalog.get(message.id, message.context)
+            if target is not None:
+                target.string = message.string
+                target.flags.discard("fuzzy")
+                taken += 1
+        with po.open("wb") as handle:
+            write_po(handle, catalog, width=100, omit_header=False, sort_output=True, no_location=True,
+                     ignore_obsolete=True)
+        compile_all()
+    return taken
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["update"]:
         update(argv[1:] or None)
+    elif argv[:1] == ["merge"] and len(argv) in (2, 3):
+        taken = merge(Path(argv[1]), *(argv[2:] or ["liaison"]))
+        print(f"took {taken} translation(s) from {argv[1]}")
     elif argv == ["compile"]:
         compile_all()
     else:
-        print("usage: python -m liaison.i18n_tools update [liaison|<plugin> ...] | compile", file=sys.stderr)
+        print("usage: python -m liaison.i18n_tools update [liaison|<plugin> ...] | compile | merge FRAGMENT.po [root]", file=sys.stderr)
         return 2
     return 0
 
