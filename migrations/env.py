@@ -89,6 +89,11 @@ def run_migrations_online():
     conf_args = current_app.extensions['migrate'].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+    # The search structures made outside the models (SQLite FTS5 tables, PostgreSQL trigram
+    # indexes) are no schema drift.
+    from liaison.search import include_object, repair_sqlite_search
+
+    conf_args.setdefault("include_object", include_object)
 
     connectable = get_engine()
 
@@ -106,6 +111,11 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite" and not getattr(config.cmd_opts, 'autogenerate', False):
+            # A batch migration that copied leads or contacts dropped their FTS triggers.
+            repair_sqlite_search(connection)
+            if connection.in_transaction():
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -4,6 +4,7 @@ from alembic.migration import MigrationContext
 
 from liaison import create_app
 from liaison.models import db
+from liaison.search import include_object
 
 from .conftest import _test_config
 
@@ -11,7 +12,7 @@ from .conftest import _test_config
 def test_session_database_built_by_migrations_matches_models(app):
     """The suite's database was built by ``db upgrade heads``; it must equal the models."""
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         assert compare_metadata(context, db.metadata) == []
 
 
@@ -29,5 +30,5 @@ def test_upgrade_empty_database_and_check(tmp_path, database_url):
     result = runner.invoke(args=["db", "check"])  # raises on any difference
     assert result.exit_code == 0 and result.exception is None, result.output
     with app.app_context(), db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         assert compare_metadata(context, db.metadata) == []

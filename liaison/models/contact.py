@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..search import contact_search_text, keep_contact_search_keys, keep_search_text
 from .base import TimestampMixin, db, keep_sort_key
 
 if TYPE_CHECKING:
@@ -20,6 +21,9 @@ class Contact(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_contacts_station_name", "station_id", "name"),
         Index("ix_contacts_sort_key", "sort_key"),
+        # The list's sort (sort_key or name, then id), alone or within a station.
+        Index("ix_contacts_name", "name", "id"),
+        Index("ix_contacts_station_sort_key", "station_id", "sort_key", "id"),
         Index("ix_contacts_station_email", "station_id", "email_normalized"),
         Index("ix_contacts_station_phone", "station_id", "phone_e164"),
     )
@@ -49,6 +53,9 @@ class Contact(TimestampMixin, db.Model):
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Names, organisation and e-mail folded for search (liaison.search), kept up to date on
+    # every flush.
+    search_text: Mapped[str] = mapped_column(Text, default="")
 
     station: Mapped[Station] = relationship(lazy="raise")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="raise")
@@ -67,3 +74,14 @@ class Contact(TimestampMixin, db.Model):
 
 
 keep_sort_key(Contact)
+keep_search_text(Contact, lambda c: contact_search_text(c.name, c.name_zh, c.name_original, c.organisation, c.email))
+
+# Short queries (one or two characters) match names through these keys: see liaison.search.
+contact_search_keys = Table(
+    "contact_search_keys",
+    db.metadata,
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Index("ix_contact_search_keys_key", "key", "contact_id", postgresql_ops={"key": "text_pattern_ops"}),
+)
+keep_contact_search_keys(Contact, contact_search_keys)
