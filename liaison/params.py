@@ -1,5 +1,7 @@
 """Request parameters that become SQL values: ids and page numbers, bounded.
 
+Keyset cursors (``?after=``/``?before=``) are validated in ``liaison.pagination``.
+
 A number too large for the database's integer column would raise inside the driver (a 500);
 bounding it here turns it into "not found" or an empty page instead.
 """
@@ -35,5 +37,7 @@ class IdConverter(IntegerConverter):
 
 
 def paginate(stmt: Select, per_page: int):
+    """Numbered pages (exact COUNT + OFFSET) for short lists: admin's users, the plugins' lists.
+    Long lists use keyset pages, ``liaison.pagination.keyset_page``, which later pages reuse."""
     page = request.args.get("page", 1, type=int) or 1
     return db.paginate(stmt, page=min(max(page, 1), MAX_PAGE), per_page=per_page, error_out=False)

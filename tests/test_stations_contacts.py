@@ -262,18 +262,18 @@ def test_contact_pagination(app, client, login, world):
     _add_contacts(app, world, "hanoi", [(f"Paged Person {n:02d}", "student", None) for n in range(30)])
     login("vol_hanoi")
     first = client.get("/contacts/").get_data(as_text=True)
-    second = client.get("/contacts/?page=2").get_data(as_text=True)
+    next_link = re.search(r'rel="next" href="([^"#]+)"', first)
+    assert next_link and "after=" in next_link.group(1)  # keyset: the position travels in the link
+    second = client.get(next_link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     on_first = set(re.findall(r"Paged Person \d\d", first))
     on_second = set(re.findall(r"Paged Person \d\d", second))
     assert len(on_first) + ("Nguyen Van An" in first) == 25
     assert len(on_second) + ("Nguyen Van An" in second) == 6
     assert not on_first & on_second and len(on_first | on_second) == 30
     assert "31 results" in first
-    assert "page=2" in first
-    for page in ("-1", "0", "abc"):
+    for page in ("-1", "0", "abc", "2", "99"):  # old page numbers show the first page
         assert client.get(f"/contacts/?page={page}").get_data(as_text=True).count("Paged Person") == \
                first.count("Paged Person"), page
-    assert "Paged Person" not in client.get("/contacts/?page=99").get_data(as_text=True)
 
 
 CONTACT = {"kind": "researcher", "name": "Wang Min", "name_zh": "王敏", "country": "VN", "email": "wang.min@example.org",
@@ -537,7 +537,7 @@ def test_date_filters_use_the_users_days(app, client, login, world):
         db.session.commit()
     login("hq")
     page = client.get(f"/leads/{lead_id}").get_data(as_text=True)
-    assert "Mar 6, 2024" in page  # as the reviewer sees it
+    assert "6 Mar 2024" in page  # as the reviewer sees it
     on_the_6th = {"submitted_from": "2024-03-06", "submitted_to": "2024-03-06"}
     on_the_5th = {"submitted_from": "2024-03-05", "submitted_to": "2024-03-05"}
     assert lead_ids(client.get("/review/", query_string=on_the_6th)) == [lead_id]

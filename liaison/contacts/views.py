@@ -10,9 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from .. import plugins
 from ..forms import prefill
-from ..i18n import name_order
+from ..i18n import display_name, name_order
 from ..models import Contact, Station, StationStatus, TalentLead, db
-from ..params import paginate, parse_id
+from ..pagination import keyset_page
+from ..params import parse_id
 from ..permissions import acts_for_station
 from ..scope import get_or_404, visible_stations_query
 from . import services
@@ -34,13 +35,15 @@ def recordable_stations() -> list[Station]:
 def index():
     form = ContactSearchForm(request.args)
     stations = db.session.scalars(visible_stations_query()).all()
-    form.station.choices = [("", _("All stations"))] + [(str(s.id), s.name) for s in stations]
+    form.station.choices = [("", _("All stations"))] + [(str(s.id), display_name(s)) for s in stations]
     station_id = parse_id(form.station.data)
     stmt = services.search(current_user, q=form.q.data, station_id=station_id, kind=form.kind.data,
                            tag=form.tag.data).options(selectinload(Contact.station)).order_by(*name_order(Contact))
-    page = paginate(stmt, per_page=25)
-    return render_template("contacts/index.html", form=form, page=page,
-                           can_create=bool(recordable_stations()))
+    page = keyset_page(stmt, per_page=25)
+    # recordable_stations() without loading the stations a second time
+    user = current_user._get_current_object()
+    can_create = any(s.status == StationStatus.ACTIVE and acts_for_station(user, s) for s in stations)
+    return render_template("contacts/index.html", form=form, page=page, can_create=can_create)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -60,7 +63,7 @@ def create():
             station = stations[0]
         else:
             return render_template("contacts/choose_station.html", stations=stations)
-    form = plugins.extend_form(ContactForm, "contact", station)()
+    form = plugins.extend_form(ContactForm, "contact", station)(phone_region=station.country)
     if request.method == "GET":
         form.submission_token.data = uuid.uuid4().hex
         form.country.data = station.country
@@ -103,7 +106,8 @@ def edit(contact_id: int):
     if not acts_for_station(current_user, contact.station):
         abort(403)
     form_class = plugins.extend_form(ContactForm, "contact", contact.station)
-    form = form_class(obj=prefill(contact), data=plugins.form_data("contact", contact) if request.method == "GET" else None)
+    form = form_class(obj=prefill(contact), data=plugins.form_data("contact", contact) if request.method == "GET" else None,
+                      phone_region=contact.station.country)
     duplicates = []
     if form.validate_on_submit():
         duplicates = services.find_duplicates(contact.station_id, form.email.data, form.phone.data,

@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select
 
 from ..models import Contact, LeadStatus, Region, Station, TalentLead, User, db
 from ..i18n import utc_start_of
 from ..params import parse_id
 from ..scope import scoped
-from ..search import contains
+from .. import search
 
 SORTS = {
     # NULLS LAST: drafts have no submission date; SQLite and PostgreSQL differ without it.
@@ -84,19 +84,34 @@ def filtered_leads(user: User, filters: LeadFilters) -> Select:
         stmt = stmt.where(TalentLead.reviewer_id == parse_id(filters.reviewer))
     stmt = submitted_between(stmt, filters.submitted_from, filters.submitted_to)
     if filters.q:
-        matching_contacts = select(Contact.id).where(contains(
-            filters.q, Contact.name, Contact.name_zh, Contact.name_original, Contact.organisation))
-        conditions = [contains(filters.q, TalentLead.summary, TalentLead.field),
-                      TalentLead.contact_id.in_(matching_contacts)]
-        lead_id = parse_id(filters.q.lstrip("#"))
-        if lead_id:
-            conditions.append(TalentLead.id == lead_id)
-        stmt = stmt.where(or_(*conditions))
+        # Indexed: the lead's summary/field, its contact's names/organisation/e-mail, or "#id".
+        narrowed = bool(filters.station_id or filters.region or (filters.status and filters.status != "open"))
+        stmt = stmt.where(search.lead_condition(filters.q, narrowed=narrowed))
     return stmt.order_by(*SORTS.get(filters.sort, SORTS["-submitted"]))
 
 
-def status_counts(user: User, station_id: int | None = None) -> dict[str, int]:
-    stmt = scoped(select(TalentLead.status, func.count()), TalentLead, user).group_by(TalentLead.status)
-    if station_id:
-        stmt = stmt.where(TalentLead.station_id == station_id)
-    return dict(db.session.execute(stmt).all())
+def status_counts(user: User, station_id: int | None = None, cap: int | None = None,
+                  statuses=None) -> dict[str, int]:
+    """Leads per status in the user's scope, in one query.
+
+    With ``cap`` (the list pages pass ``pagination.COUNT_CAP``), each status is counted through
+    the ``(status, …)`` / ``(station_id, status)`` indexes up to ``cap + 1`` rows — a few thousand
+    index entries however many leads there are, where a ``GROUP BY status`` reads every lead's
+    entry (~35 ms at 100,000 leads) on every view. Show a value above ``cap`` as "1,000+"
+    (the ``capped`` filter). Without ``cap``: exact, one ``GROUP BY`` (reports, exports)."""
+    if cap is None:
+        stmt = scoped(select(TalentLead.status, func.count()), TalentLead, user).group_by(TalentLead.status)
+        if station_id:
+            stmt = stmt.where(TalentLead.station_id == station_id)
+        return dict(db.session.execute(stmt).all())
+    values = [getattr(status, "value", status) for status in (statuses or LeadStatus)]
+    columns = []
+    for index, value in enumerate(values):
+        rows = scoped(select(literal_column("1")).select_from(TalentLead), TalentLead, user).where(
+            TalentLead.status == value)
+        if station_id:
+            rows = rows.where(TalentLead.station_id == station_id)
+        columns.append(select(func.count()).select_from(rows.limit(cap + 1).subquery())
+                       .scalar_subquery().label(f"n{index}"))
+    counts = db.session.execute(select(*columns)).one()
+    return {value: number for value, number in zip(values, counts) if number}

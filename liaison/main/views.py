@@ -6,6 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from ..leads.queries import status_counts
+from .. import pagination
 from ..leads.views import LIST_OPTIONS
 from ..models import AuditEntry, LeadEvent, LeadStatus, Station, TalentLead, db
 from ..i18n import match_locale
@@ -19,7 +20,7 @@ bp = Blueprint("main", __name__)
 @bp.route("/")
 @login_required
 def home():
-    context = {"counts": status_counts(current_user), "statuses": list(LeadStatus)}
+    context = {"statuses": list(LeadStatus)}
     if current_user.is_volunteer or current_user.is_regional_admin:
         stations = db.session.scalars(visible_stations_query().options(selectinload(Station.region))).all()
         context["stations"] = stations
@@ -33,7 +34,9 @@ def home():
             select(AuditEntry).where(AuditEntry.region_id.in_(admin_region_ids()))
             .options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(10)
         ).all()
-    if current_user.is_hq:
+    if current_user.is_hq:  # only HQ's page shows the counts; capped, through the indexes
+        context["counts"] = status_counts(current_user, cap=pagination.COUNT_CAP,
+                                          statuses=[s for s in LeadStatus if s != LeadStatus.DRAFT])
         context["mine"] = _leads(TalentLead.reviewer_id == current_user.id,
                                  TalentLead.status.in_([LeadStatus.SUBMITTED, LeadStatus.UNDER_REVIEW,
                                                         LeadStatus.ACCEPTED, LeadStatus.REFERRED]))

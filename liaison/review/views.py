@@ -15,7 +15,9 @@ from ..leads.queries import filtered_leads, status_counts
 from ..leads.views import LIST_OPTIONS, filter_form
 from ..leads.workflow import IllegalMove
 from ..models import LeadCategory, LeadStatus, Role, TalentLead, User, db
-from ..params import paginate, parse_id
+from .. import pagination
+from ..pagination import keyset_page
+from ..params import parse_id
 from ..permissions import roles_required
 from ..security import safe_next
 from .services import build_report
@@ -31,8 +33,8 @@ def queue():
     form, filters = filter_form(sort="-submitted")
     form.status.choices = [c for c in form.status.choices if c.value != LeadStatus.DRAFT]
     stmt = filtered_leads(current_user, filters).where(TalentLead.status != LeadStatus.DRAFT)
-    page = paginate(stmt.options(*LIST_OPTIONS), per_page=50)
-    counts = status_counts(current_user)
+    page = keyset_page(stmt.options(*LIST_OPTIONS), per_page=50)
+    counts = status_counts(current_user, cap=pagination.COUNT_CAP, statuses=QUEUE_STATUSES)
     return render_template("review/queue.html", form=form, page=page, counts=counts,
                            statuses=QUEUE_STATUSES, reviewers=lead_services.reviewers())
 

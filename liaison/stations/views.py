@@ -8,11 +8,11 @@ from sqlalchemy.orm import selectinload
 
 from .. import plugins
 from ..models import LeadStatus, Region, Station, StationStatus, TalentLead, User, db
-from ..params import paginate
+from ..pagination import keyset_page
 from ..permissions import acts_for_station, administers_region, can_manage_station
 from ..scope import get_or_404, scoped, visible_regions_query, visible_users_query
 from ..forms import prefill
-from ..i18n import country_choices
+from ..i18n import country_choices, display_name
 from . import services
 from .forms import MemberForm, StationFilterForm, StationForm, StationStatusForm
 
@@ -29,13 +29,13 @@ def _manageable_regions() -> list[Region]:
 def index():
     form = StationFilterForm(request.args)
     regions = db.session.scalars(visible_regions_query()).all()
-    form.region.choices = [("", _("Any region"))] + [(r.code, r.name) for r in regions]
+    form.region.choices = [("", _("Any region"))] + [(r.code, display_name(r)) for r in regions]
     form.country.choices = country_choices(blank=_("Any country"))
     stmt = services.filtered_stations(
         current_user, region=form.region.data, country=form.country.data,
         status=form.status.data, q=form.q.data,
     ).options(selectinload(Station.region))
-    page = paginate(stmt, per_page=50)
+    page = keyset_page(stmt, per_page=50)
     counts = services.counts_by_station([station.id for station in page.items])
     return render_template("stations/index.html", form=form, page=page, counts=counts,
                            can_create=bool(_manageable_regions()))
@@ -53,7 +53,7 @@ def create():
             form.name.errors.append(_("A station with this name already exists."))
         else:
             station = services.create_station(form.data, current_user)
-            flash(_("Station “%(name)s” has been created.", name=station.name), "success")
+            flash(_("Station “%(name)s” has been created.", name=display_name(station)), "success")
             return redirect(url_for("stations.detail", station_id=station.id))
     return render_template("stations/form.html", form=form, station=None)
 
