@@ -7,6 +7,7 @@ from datetime import date
 
 from sqlalchemy import extract, func, select
 
+from ..i18n import display_name
 from ..leads.queries import submitted_between
 from ..models import LeadStatus, Region, Station, TalentLead, db
 
@@ -38,17 +39,26 @@ def _submitted_between(stmt, date_from: date | None, date_to: date | None):
 def build_report(date_from: date | None = None, date_to: date | None = None) -> Report:
     """Figures over leads submitted in the period (all of them if no period is given)."""
     report = Report(date_from, date_to)
-    rows = db.session.execute(_submitted_between(
-        select(Region.code, Region.name, TalentLead.category, TalentLead.status, func.count())
-        .join(Station, Station.id == TalentLead.station_id).join(Region, Region.id == Station.region_id)
-        .group_by(Region.code, Region.name, TalentLead.category, TalentLead.status),
+    # Counted in leads alone, in the order of ix_leads_report (a covering index: no row is read and
+    # the GROUP BY needs no sort), then summed per region over the few hundred station groups.
+    per_station = _submitted_between(
+        select(TalentLead.status, TalentLead.station_id, TalentLead.category, func.count().label("number"))
+        .group_by(TalentLead.status, TalentLead.station_id, TalentLead.category),
         date_from, date_to,
-    )).all()
+    ).subquery()
+    rows = db.session.execute(
+        select(Region.code, Region.name, Region.name_zh, per_station.c.category, per_station.c.status,
+               func.sum(per_station.c.number))
+        .join(Station, Station.id == per_station.c.station_id).join(Region, Region.id == Station.region_id)
+        .group_by(Region.code, Region.name, Region.name_zh, per_station.c.category, per_station.c.status)
+    ).all()
     regions: dict[str, dict] = {}
     categories: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     totals: dict[str, int] = defaultdict(int)
-    for code, name, category, status, number in rows:
-        region = regions.setdefault(code, {"code": code, "name": name, **{stage: 0 for stage in REACHED}, "rejected": 0})
+    for code, name, name_zh, category, status, number in rows:
+        number = int(number)  # a SUM: Decimal on PostgreSQL
+        region = regions.setdefault(code, {"code": code, "name": display_name(name, name_zh),
+                                           **{stage: 0 for stage in REACHED}, "rejected": 0})
         for stage, statuses in REACHED.items():
             if status in statuses:
                 region[stage] += number
