@@ -24,9 +24,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     load_config(app, config)
     app.url_map.converters["int"] = IdConverter  # before any route is added
 
-    from . import cli, database, errors, i18n, plugins, security, templating
+    from . import cli, database, errors, i18n, plugins, security, static_files, templating
     from .extensions import csrf, db, limiter, login_manager, migrate
 
+    static_files.init_compression(app)  # first registered: runs after every other after_request
     db.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
@@ -41,6 +42,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     templating.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
+    static_files.init_static(app)  # after the blueprints: their static folders too
+    if app.config.get("QUERY_COUNT_HEADER"):
+        from . import querycount
+
+        querycount.init_app(app)
     return app
 
 

@@ -1,0 +1,257 @@
+"""The ceiling: what Flask itself does on this machine with the same data.
+
+A minimal Flask app — no ORM, no plugins, no log-in, no forms — that runs the equivalent SQL of
+each page the benchmark measures (the same rows, the same counts, the same indexes) straight
+through ``sqlite3`` or ``psycopg`` and renders a table of those rows with Jinja. ``bench/run.py``
+serves it under gunicorn with the app's own ``gunicorn.conf.py`` and divides our figures by its.
+
+``BENCH_CEILING_DB``: a SQLite file path, or a ``postgresql://`` URL.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import datetime, timezone
+
+from flask import Flask, abort, redirect, render_template_string, request
+
+DATABASE = os.environ.get("BENCH_CEILING_DB", "")
+POSTGRES = DATABASE.startswith("postgres")
+_local = threading.local()
+
+app = Flask(__name__)
+
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title></head><body>
+<h1>{{ title }}</h1>
+{% if counts %}<ul>{% for status, n in counts %}<li>{{ status }}: {{ n }}</li>{% endfor %}</ul>{% endif %}
+{% for heading, columns, rows in tables %}<h2>{{ heading }}</h2>
+<table><thead><tr>{% for c in columns %}<th>{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% for row in rows %}<tr>{% for value in row %}<td>{{ value if value is not none else "" }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>{% endfor %}
+{% if next_url %}<a href="{{ next_url }}" rel="next">next</a>{% endif %}
+</body></html>"""
+
+LEAD_COLUMNS = "l.id, l.summary, l.status, l.priority, l.category, l.submitted_at, l.updated_at, c.name, c.name_zh, s.name"
+LEAD_JOINS = "FROM leads l JOIN contacts c ON c.id = l.contact_id JOIN stations s ON s.id = l.station_id"
+LEAD_HEADINGS = ["#", "summary", "status", "priority", "category", "submitted", "updated", "contact", "中文名", "station"]
+
+
+def _connection():
+    connection = getattr(_local, "connection", None)
+    if connection is None:
+        if POSTGRES:
+            import psycopg
+
+            connection = psycopg.connect(DATABASE, autocommit=True)
+        else:
+            import sqlite3
+
+            connection = sqlite3.connect(DATABASE, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout = 30000")
+        _local.connection = connection
+    return connection
+
+
+def query(sql: str, params: tuple = ()) -> list[tuple]:
+    if POSTGRES:
+        sql = sql.replace("?", "%s")
+    return list(_connection().execute(sql, params).fetchall())
+
+
+def _has_fts() -> bool:
+    if POSTGRES:
+        return bool(query("SELECT 1 FROM information_schema.columns WHERE table_name = 'leads' AND column_name = 'search_text'"))
+    return bool(query("SELECT 1 FROM sqlite_master WHERE name = 'leads_fts'"))
+
+
+def _has_search_text() -> bool:
+    if getattr(_local, "search_text", None) is None:
+        if POSTGRES:
+            found = query("SELECT 1 FROM information_schema.columns WHERE table_name = 'leads' AND column_name = 'search_text'")
+        else:
+            found = [r for r in query("PRAGMA table_info(leads)") if r[1] == "search_text"]
+        _local.search_text = bool(found)
+    return _local.search_text
+
+
+def _lead_ids_matching(q: str) -> tuple[str, tuple]:
+    """The same search the app runs: the lead's own text or its contact's, through the indexes."""
+    folded = q.casefold()
+    if not getattr(_local, "fts", None):
+        _local.fts = "yes" if _has_fts() else "no"
+    if _local.fts == "no":
+        pattern = f"%{folded}%"
+        return ("l.id IN (SELECT id FROM leads WHERE lower(summary) LIKE ? UNION "
+                "SELECT leads.id FROM leads JOIN contacts ON contacts.id = leads.contact_id WHERE lower(contacts.name) LIKE ?)",
+                (pattern, pattern))
+    if POSTGRES:
+        pattern = f"%{folded}%"
+        return ("l.id IN (SELECT id FROM leads WHERE search_text LIKE ? UNION SELECT leads.id FROM leads "
+                "WHERE leads.contact_id IN (SELECT id FROM contacts WHERE search_text LIKE ?))", (pattern, pattern))
+    phrase = '"' + folded.replace('"', '""') + '"'
+    return ("l.id IN (SELECT rowid FROM leads_fts WHERE leads_fts MATCH ? UNION SELECT leads.id FROM leads "
+            "WHERE leads.contact_id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?))", (phrase, phrase))
+
+
+def _status_counts(where: str = "", params: tuple = ()) -> list[tuple]:
+    return query(f"SELECT status, count(*) FROM leads {where} GROUP BY status ORDER BY status", params)
+
+
+@app.route("/queue")
+def queue():
+    """The review queue: newest submitted first, 50 rows, the status counts; filters and the
+    keyset seek (``after_submitted``, ``after_id``) or an ``offset`` for the deep page."""
+    where, params = ["l.status != 'draft'"], []
+    if request.args.get("status"):
+        where.append("l.status = ?")
+        params.append(request.args["status"])
+    if request.args.get("region"):
+        where.append("s.region_id = (SELECT id FROM regions WHERE code = ?)")
+        params.append(request.args["region"])
+    if request.args.get("q"):
+        condition, values = _lead_ids_matching(request.args["q"])
+        where.append(condition)
+        params += values
+    if request.args.get("after_id"):
+        where.append("(l.submitted_at, l.id) < (?, ?)")  # a row value: the index seeks to it
+        params += [request.args["after_submitted"], int(request.args["after_id"])]
+    offset = int(request.args.get("offset", 0))
+    rows = query(f"SELECT {LEAD_COLUMNS} {LEAD_JOINS} WHERE {' AND '.join(where)} "
+                 f"ORDER BY l.submitted_at DESC, l.id DESC LIMIT 51 OFFSET {offset}", tuple(params))
+    return render_template_string(PAGE, title="Queue", counts=_status_counts(),
+                                  tables=[("Leads", LEAD_HEADINGS, rows[:50])],
+                                  next_url=f"/queue?after_id={rows[49][0]}" if len(rows) > 50 else None)
+
+
+@app.route("/lead/<int:lead_id>")
+def lead(lead_id: int):
+    rows = query("SELECT l.id, l.summary, l.field, l.wants, l.offer, l.status, l.priority, l.category, l.submitted_at, "
+                 "l.referral_target, l.landed_on, c.name, c.name_zh, c.organisation, s.name, r.name, sub.name, rev.name "
+                 "FROM leads l JOIN contacts c ON c.id = l.contact_id JOIN stations s ON s.id = l.station_id "
+                 "JOIN regions r ON r.id = s.region_id LEFT JOIN users sub ON sub.id = l.submitter_id "
+                 "LEFT JOIN users rev ON rev.id = l.reviewer_id WHERE l.id = ?", (lead_id,))
+    if not rows:
+        abort(404)
+    events = query("SELECT e.created_at, e.kind, e.from_status, e.to_status, e.text, u.name FROM lead_events e "
+                   "LEFT JOIN users u ON u.id = e.actor_id WHERE e.lead_id = ? ORDER BY e.id", (lead_id,))
+    return render_template_string(PAGE, title=f"Lead {lead_id}", counts=None, next_url=None, tables=[
+        ("Lead", ["#", "summary", "field", "wants", "offer", "status", "priority", "category", "submitted",
+                  "referred to", "landed", "contact", "中文名", "organisation", "station", "region", "by", "reviewer"], rows),
+        ("Timeline", ["when", "kind", "from", "to", "text", "who"], events)])
+
+
+@app.route("/contacts")
+def contacts():
+    where, params = "", ()
+    if request.args.get("q"):
+        folded = request.args["q"].casefold()
+        if POSTGRES:
+            where, params = "WHERE c.search_text LIKE ?", (f"%{folded}%",)
+        else:
+            where, params = "WHERE c.id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)", (f'"{folded}"',)
+    rows = query("SELECT c.id, c.name, c.name_zh, c.organisation, c.kind, c.country, s.name FROM contacts c "
+                 f"JOIN stations s ON s.id = c.station_id {where} ORDER BY c.sort_key, c.id LIMIT 26", params)
+    return render_template_string(PAGE, title="Contacts", counts=None, next_url=None,
+                                  tables=[("Contacts", ["#", "name", "中文名", "organisation", "kind", "country", "station"], rows[:25])])
+
+
+@app.route("/station/<int:station_id>")
+def station(station_id: int):
+    rows = query("SELECT s.id, s.name, s.name_zh, s.country, s.city, s.host_organisation, s.status, r.name "
+                 "FROM stations s JOIN regions r ON r.id = s.region_id WHERE s.id = ?", (station_id,))
+    if not rows:
+        abort(404)
+    members = query("SELECT u.name, u.email FROM users u JOIN station_memberships m ON m.user_id = u.id WHERE m.station_id = ?",
+                    (station_id,))
+    recent = query("SELECT l.id, l.summary, l.status, l.updated_at, c.name FROM leads l JOIN contacts c ON c.id = l.contact_id "
+                   "WHERE l.station_id = ? ORDER BY l.updated_at DESC, l.id DESC LIMIT 10", (station_id,))
+    return render_template_string(PAGE, title=rows[0][1], next_url=None,
+                                  counts=_status_counts("WHERE station_id = ?", (station_id,)), tables=[
+        ("Station", ["#", "name", "中文名", "country", "city", "host", "status", "region"], rows),
+        ("Members", ["name", "e-mail"], members),
+        ("Recent leads", ["#", "summary", "status", "updated", "contact"], recent)])
+
+
+@app.route("/report")
+def report():
+    by_region = query("SELECT r.code, l.status, count(*) FROM leads l JOIN stations s ON s.id = l.station_id "
+                      "JOIN regions r ON r.id = s.region_id WHERE l.status != 'draft' GROUP BY r.code, l.status ORDER BY 1, 2")
+    by_category = query("SELECT category, status, count(*) FROM leads WHERE status != 'draft' GROUP BY 1, 2 ORDER BY 1, 2")
+    year = "extract(year from submitted_at)" if POSTGRES else "strftime('%Y', submitted_at)"
+    by_year = query(f"SELECT {year} AS y, count(*) FROM leads WHERE submitted_at IS NOT NULL GROUP BY y ORDER BY y")
+    return render_template_string(PAGE, title="Report", counts=_status_counts(), next_url=None, tables=[
+        ("By region", ["region", "status", "leads"], by_region),
+        ("By category", ["category", "status", "leads"], by_category),
+        ("By year", ["year", "leads"], by_year)])
+
+
+def _stations_of(user_id: int) -> list[int]:
+    return [row[0] for row in query("SELECT station_id FROM station_memberships WHERE user_id = ?", (user_id,))]
+
+
+def _in(ids: list[int]) -> str:
+    return ",".join(str(int(i)) for i in ids) or "NULL"
+
+
+@app.route("/home/<int:user_id>")
+def home(user_id: int):
+    stations = _stations_of(user_id)
+    station_rows = query(f"SELECT s.id, s.name, r.name FROM stations s JOIN regions r ON r.id = s.region_id WHERE s.id IN ({_in(stations)})")
+    per_station = query(f"SELECT station_id, status, count(*) FROM leads WHERE station_id IN ({_in(stations)}) GROUP BY 1, 2")
+    drafts = query(f"SELECT {LEAD_COLUMNS} {LEAD_JOINS} WHERE l.station_id IN ({_in(stations)}) AND l.status = 'draft' "
+                   "AND l.submitter_id = ? ORDER BY l.updated_at DESC LIMIT 10", (user_id,))
+    waiting = query(f"SELECT {LEAD_COLUMNS} {LEAD_JOINS} WHERE l.station_id IN ({_in(stations)}) AND l.status = 'needs_info' "
+                    "ORDER BY l.updated_at DESC LIMIT 10")
+    return render_template_string(PAGE, title="Home", next_url=None,
+                                  counts=_status_counts(f"WHERE station_id IN ({_in(stations)})"), tables=[
+        ("Stations", ["#", "name", "region"], station_rows), ("Per station", ["station", "status", "leads"], per_station),
+        ("Drafts", LEAD_HEADINGS, drafts), ("Waiting", LEAD_HEADINGS, waiting)])
+
+
+@app.route("/leads/<int:user_id>")
+def leads(user_id: int):
+    stations = _stations_of(user_id)
+    rows = query(f"SELECT {LEAD_COLUMNS} {LEAD_JOINS} WHERE l.station_id IN ({_in(stations)}) "
+                 "ORDER BY l.updated_at DESC, l.id DESC LIMIT 26")
+    return render_template_string(PAGE, title="Leads", counts=None, next_url=None, tables=[("Leads", LEAD_HEADINGS, rows[:25])])
+
+
+@app.route("/submit/<int:user_id>", methods=["POST"])
+def submit(user_id: int):
+    """A lead submission: the lead and its two timeline entries in one transaction."""
+    contact_id = int(request.form["contact_id"])
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    connection = _connection()
+    placeholder = "%s" if POSTGRES else "?"
+    summary = request.form["summary"]
+    columns = ("contact_id, station_id, submitter_id, category, summary, priority, status, submitted_at, "
+               "status_changed_at, created_at, updated_at, submission_token, version")
+    values = [contact_id, user_id, request.form["category"], summary, int(request.form["priority"]),
+              "submitted", now, now, now, now, uuid.uuid4().hex, 1]
+    if _has_search_text():  # the folded copy the app's search indexes read
+        columns += ", search_text"
+        values.append(summary.casefold())
+    # station_id comes from the contact
+    sql = (f"INSERT INTO leads ({columns}) SELECT ?, station_id, "
+           + ", ".join(["?"] * (len(values) - 1)) + " FROM contacts WHERE id = ? RETURNING id")
+    values = tuple(values + [contact_id])
+    if POSTGRES:
+        sql = sql.replace("?", placeholder)
+        with connection.transaction():
+            lead_id = connection.execute(sql, values).fetchone()[0]
+            connection.execute("INSERT INTO lead_events (lead_id, actor_id, kind, to_status, created_at) VALUES "
+                               "(%s, %s, 'created', 'draft', %s), (%s, %s, 'status', 'submitted', %s)",
+                               (lead_id, user_id, now, lead_id, user_id, now))
+    else:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            lead_id = connection.execute(sql, values).fetchone()[0]
+            connection.execute("INSERT INTO lead_events (lead_id, actor_id, kind, to_status, created_at) VALUES "
+                               "(?, ?, 'created', 'draft', ?), (?, ?, 'status', 'submitted', ?)",
+                               (lead_id, user_id, now, lead_id, user_id, now))
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+    return redirect(f"/lead/{lead_id}")
