@@ -12,8 +12,9 @@ from liaison.models import AuditEntry, Contact, Region, Station, TalentLead, Use
 from .helpers import snapshot
 from .conftest import PASSWORD
 
-TEMPORARY = re.compile(r"Temporary password for (\S+): (\S+) —")
-RESET = re.compile(r"New temporary password for (\S+): (\S+) —")
+# The page that shows a temporary password once: "Temporary password for <email>:" then the secret.
+TEMPORARY = re.compile(r'Temporary password for (\S+):</p>\s*<p[^>]*><code[^>]*id="temporary-password">([^<]+)</code>')
+RESET = TEMPORARY
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +70,7 @@ def test_admin_creates_every_role(app, client, login, world, role, scope):
     data = {"name": "New Person", "email": "New.Person@Example.org", "role": role,
             "stations": [str(world.stations[s]) for s in scope.get("stations", [])],
             "regions": [str(world.regions[r]) for r in scope.get("regions", [])]}
-    response = client.post("/admin/users/new", data=data, follow_redirects=True)
+    response = client.post("/admin/users/new", data=data)
     assert response.status_code == 200
     found = TEMPORARY.search(response.get_data(as_text=True))
     assert found, "the temporary password is shown"
@@ -112,7 +113,7 @@ def test_regional_admin_creates_a_volunteer_of_own_stations(app, client, login, 
     response = client.post("/admin/users/new", data={"name": "Bangkok Two", "email": "bkk2@example.org",
                                                      "role": "volunteer",
                                                      "stations": [str(world.stations["bangkok"])]})
-    assert response.status_code == 302
+    assert response.status_code == 200 and TEMPORARY.search(response.get_data(as_text=True))
     account = load_user(app, "bkk2@example.org")
     assert account.role == "volunteer" and [s.id for s in account.stations] == [world.stations["bangkok"]]
 
@@ -231,7 +232,8 @@ def test_deactivated_volunteer_is_no_member_candidate(app, client, login, world)
 @pytest.mark.parametrize("actor,target", [("admin", "hq"), ("asean_admin", "vol_bangkok")])
 def test_reset_password(app, client, login, world, actor, target):
     login(actor)
-    response = client.post(f"/admin/users/{world.users[target]}/reset-password", follow_redirects=True)
+    response = client.post(f"/admin/users/{world.users[target]}/reset-password")
+    assert response.status_code == 200
     found = RESET.search(response.get_data(as_text=True))
     assert found and found.group(1) == world.emails[target]
     password = found.group(2)
@@ -473,3 +475,54 @@ def test_closed_station_membership_and_details_are_frozen(app, client, login, wo
     assert response.status_code in (302, 403)
     assert snapshot(app) == before
     assert count(app, Contact, Contact.station_id == station) == 1
+
+
+# Temporary passwords never travel in the session cookie ----------------------------------
+
+def cookie_payload(client) -> str:
+    """What anyone holding the session cookie can read without the secret key: the signed
+    cookie's payload, base64-decoded (and inflated when Flask compressed it)."""
+    import zlib
+
+    from itsdangerous import base64_decode
+
+    cookie = client.get_cookie("session")
+    if cookie is None:
+        return ""
+    value = cookie.value
+    compressed = value.startswith(".")
+    payload = base64_decode(value.lstrip(".").split(".")[0])
+    return (zlib.decompress(payload) if compressed else payload).decode("utf-8", "replace")
+
+
+def session_data(app, client) -> dict:
+    cookie = client.get_cookie("session")
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value) if cookie else {}
+
+
+@pytest.mark.parametrize("how", ["create", "reset"])
+def test_temporary_password_is_shown_once_and_never_in_the_session(app, client, login, world, how):
+    login("admin")
+    if how == "create":
+        response = client.post("/admin/users/new", data={"name": "New Person", "email": "new.person@example.org",
+                                                         "role": "volunteer", "stations": [str(world.stations["hanoi"])]})
+    else:
+        response = client.post(f"/admin/users/{world.users['vol_hanoi']}/reset-password")
+    assert response.status_code == 200, "the secret is on the response page itself, not behind a redirect"
+    assert response.headers["Cache-Control"] == "no-store"
+    found = TEMPORARY.search(response.get_data(as_text=True))
+    assert found, "the temporary password is on the page"
+    password = found.group(2)
+    assert password not in cookie_payload(client), "the session cookie can be base64-decoded"
+    assert password not in repr(session_data(app, client))
+    assert "_flashes" not in session_data(app, client)
+    for path in ("/admin/users", "/"):
+        assert password not in client.get(path).get_data(as_text=True), "shown once only"
+        assert password not in cookie_payload(client)
+
+
+def test_cookie_payload_reads_a_flashed_message(app, client, login, world):
+    """The helper above does see what a flash puts in the cookie (so its "not in" means something)."""
+    login("admin")
+    client.post(f"/admin/users/{world.users['vol_hanoi']}/active", data={"active": "0"})
+    assert "has been deactivated" in cookie_payload(client)

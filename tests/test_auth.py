@@ -9,9 +9,10 @@ from sqlalchemy import func, inspect, select
 from liaison.models import AuditEntry, User, db
 
 from .conftest import PASSWORD
+from .factories import build_world
 
 FAILED_LOGIN = "The e-mail address or the password is not correct."
-FLASH_PASSWORD = re.compile(r"Temporary password for \S+: (\S+) —|New temporary password for \S+: (\S+) —")
+SHOWN_PASSWORD = re.compile(r'<code[^>]*id="temporary-password">([^<]+)</code>')
 
 
 def snapshot(app) -> dict[str, list]:
@@ -48,10 +49,10 @@ def html_lang(response) -> str:
     return match.group(1)
 
 
-def flashed_password(response) -> str:
-    match = FLASH_PASSWORD.search(response.get_data(as_text=True))
+def shown_password(response) -> str:
+    match = SHOWN_PASSWORD.search(response.get_data(as_text=True))
     assert match, "no temporary password shown"
-    return match.group(1) or match.group(2)
+    return match.group(1)
 
 
 # Log-in and log-out -------------------------------------------------------------------------
@@ -144,16 +145,79 @@ def test_deactivation_logs_out_at_once(app, client, auth, world, by):
     assert not logged_in(client)
 
 
-def test_session_id_contains_the_version(app, client, auth, world):
+def test_session_id_contains_the_token(app, client, auth, world):
     auth.login(world.emails["vol_hanoi"])
     account = user(app, "vol_hanoi", world)
+    assert len(account.session_token) >= 32
     with client.session_transaction() as session:
-        assert session["_user_id"] == f"{account.id}:{account.session_version}"
-    for forged in (f"{account.id}:{account.session_version - 1}", f"{account.id}:{account.session_version + 1}",
-                   f"{account.id}", f"{account.id}:", "abc:1", f":{account.session_version}", "999999:1"):
+        assert session["_user_id"] == f"{account.id}:{account.session_token}"
+    for forged in (f"{account.id}:{account.session_token[:-1]}", f"{account.id}:{account.session_token}x",
+                   f"{account.id}", f"{account.id}:", "abc:1", f":{account.session_token}", "999999:1",
+                   f"{account.id}:1", f"{account.id}:None", f"{account.id}:{account.session_token.upper()}",
+                   f"{world.users['admin']}:{account.session_token}", f"{account.id}:é"):
         with client.session_transaction() as session:
             session["_user_id"] = forged
         assert not logged_in(client), forged
+
+
+def copy_session(app, client):
+    """Another browser holding a copy of ``client``'s session cookie."""
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    thief = app.test_client()
+    thief.set_cookie("session", cookie.value, domain=cookie.domain or "localhost")
+    return thief
+
+
+def test_logout_ends_the_session_on_the_server(app, client, auth, world):
+    auth.login(world.emails["vol_hanoi"])
+    copy = copy_session(app, client)
+    assert copy.get("/leads/").status_code == 200, "the copied cookie works while logged in"
+    token = user(app, "vol_hanoi", world).session_token
+    assert auth.logout().status_code == 302
+    assert user(app, "vol_hanoi", world).session_token != token
+    response = copy.get("/leads/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert not logged_in(copy)
+    # Logging in again issues a new session; the old cookie stays dead.
+    assert auth.login(world.emails["vol_hanoi"]).status_code == 302 and logged_in(client)
+    assert not logged_in(copy)
+
+
+def test_logout_ends_every_session_of_the_user(app, world):
+    """Log-out is "log out everywhere": the user's other browsers are logged out too."""
+    phone, laptop, colleague = app.test_client(), app.test_client(), app.test_client()
+    for browser, key in ((phone, "vol_hanoi"), (laptop, "vol_hanoi"), (colleague, "vol_bangkok")):
+        assert browser.post("/login", data={"email": world.emails[key], "password": PASSWORD}).status_code == 302
+    phone.post("/logout")
+    assert not logged_in(phone) and not logged_in(laptop)
+    assert logged_in(colleague), "other users' sessions are untouched"
+
+
+def test_logout_when_logged_out_changes_nothing(app, client, world):
+    before = snapshot(app)
+    assert client.post("/logout").status_code == 302
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("how", ["password", "reset", "deactivate"])
+def test_copied_cookie_dies_with_password_change_reset_and_deactivation(app, client, auth, world, how):
+    auth.login(world.emails["vol_hanoi"])
+    copy = copy_session(app, client)
+    assert logged_in(copy)
+    if how == "password":
+        response = client.post("/profile", data={"password-current_password": PASSWORD,
+                                                 "password-new_password": "a-brand-new-password",
+                                                 "password-new_password_repeat": "a-brand-new-password"})
+        assert response.status_code == 302
+        assert logged_in(client), "the session that changed the password goes on"
+    else:
+        admin = app.test_client()
+        admin.post("/login", data={"email": world.emails["admin"], "password": PASSWORD})
+        path = "reset-password" if how == "reset" else "active"
+        assert admin.post(f"/admin/users/{world.users['vol_hanoi']}/{path}", data={"active": "0"}).status_code in (200, 302)
+        assert not logged_in(client)
+    assert not logged_in(copy)
 
 
 def test_password_change_logs_out_other_sessions(app, world):
@@ -161,12 +225,12 @@ def test_password_change_logs_out_other_sessions(app, world):
     for client in (this, other):
         client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD})
         assert logged_in(client)
-    version = user(app, "vol_hanoi", world).session_version
+    token = user(app, "vol_hanoi", world).session_token
     response = this.post("/profile", data={"password-current_password": PASSWORD,
                                            "password-new_password": "a-brand-new-password",
                                            "password-new_password_repeat": "a-brand-new-password"})
     assert response.status_code == 302
-    assert user(app, "vol_hanoi", world).session_version > version
+    assert user(app, "vol_hanoi", world).session_token != token
     page = this.get("/profile")
     assert page.status_code == 200, "the session that changed the password goes on"
     assert "Other sessions have been logged out" in page.get_data(as_text=True)
@@ -194,9 +258,9 @@ def test_wrong_current_password_changes_nothing(app, client, auth, world):
 def _reset(app, world, key, by="admin"):
     admin = app.test_client()
     admin.post("/login", data={"email": world.emails[by], "password": PASSWORD})
-    response = admin.post(f"/admin/users/{world.users[key]}/reset-password", follow_redirects=True)
+    response = admin.post(f"/admin/users/{world.users[key]}/reset-password")
     assert response.status_code == 200
-    return flashed_password(response)
+    return shown_password(response)
 
 
 def test_admin_reset_ends_sessions_and_forces_a_new_password(app, client, auth, world):
@@ -314,29 +378,194 @@ def test_forgot_password_form_errors(app, client, world):
 # Rate limiting -----------------------------------------------------------------------------
 
 LIMITED = {"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "3 per minute"}
+# Failed log-ins: 3 per account in 15 minutes, 5 per address in an hour.
+THROTTLED = {"RATELIMIT_ENABLED": True, "LOGIN_FAILURES_PER_ACCOUNT": "3 per 15 minutes",
+             "LOGIN_FAILURES_PER_ADDRESS": "5 per hour"}
+LOCKED_15 = "Too many failed log-ins. Please wait 15 minutes and try again."
+LOCKED_60 = "Too many failed log-ins. Please wait 60 minutes and try again."
 
 
-@pytest.mark.parametrize("app_config", [LIMITED])
-def test_login_rate_limit(app, client, world):
-    for _ in range(3):
+def browser(app, address="127.0.0.1", language="en"):
+    client = app.test_client()
+    client.environ_base.update({"REMOTE_ADDR": address, "HTTP_ACCEPT_LANGUAGE": language})
+    return client
+
+
+def fail(client, email, times=1):
+    for _ in range(times):
+        response = client.post("/login", data={"email": email, "password": "wrong-password"})
+        assert response.status_code in (200, 429)
+    return response
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
+def test_a_shared_office_is_not_locked_out_by_successful_logins(app, world):
+    """60 log-ins within minutes from one address (a station office, an event's Wi-Fi): all pass.
+    The production settings are in force (only the test switch is turned back on)."""
+    keys = ["vol_hanoi", "vol_bangkok", "vol_milan", "hq", "asean_admin", "admin"]
+    for number in range(60):
+        client = browser(app)
+        response = client.post("/login", data={"email": world.emails[keys[number % len(keys)]], "password": PASSWORD})
+        assert response.status_code == 302, number
+
+
+@pytest.mark.parametrize("app_config", [THROTTLED])
+def test_failed_logins_lock_the_account_even_for_the_correct_password(app, world):
+    client = browser(app)
+    for attempt in range(3):
         response = client.post("/login", data={"email": world.emails["vol_hanoi"], "password": "wrong-password"})
-        assert response.status_code == 200
+        assert FAILED_LOGIN in response.get_data(as_text=True)
+        assert response.status_code == (429 if attempt == 2 else 200), "the third failure says how long to wait"
     response = client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD})
     assert response.status_code == 429
     body = response.get_data(as_text=True)
-    assert "Too many attempts" in body and "Please wait a minute and try again." in body
-    assert "Traceback" not in body
+    assert LOCKED_15 in body, "the wait time is shown next to the form"
+    assert 'id="login-locked"' in body and 'name="password"' in body and "Traceback" not in body
+    assert 890 <= int(response.headers["Retry-After"]) <= 900
     assert not logged_in(client)
     assert client.get("/login").status_code == 200, "reading the page is not limited"
+    # Another browser, another address: the account itself is locked.
+    elsewhere = browser(app, "10.1.2.3")
+    assert elsewhere.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD}).status_code == 429
+    assert not logged_in(elsewhere)
+    # The same address with other spellings of the address is the same account.
+    response = browser(app, "10.1.2.4").post("/login", data={"email": " VOL_Hanoi@Example.org", "password": PASSWORD})
+    assert response.status_code == 429
 
 
-@pytest.mark.parametrize("app_config", [LIMITED])
-def test_login_rate_limit_counts_every_address(app, world):
-    """Trying many addresses from one place is limited just the same."""
-    client = app.test_client()
-    for number in range(3):
-        client.post("/login", data={"email": f"guess{number}@example.org", "password": "x"})
+@pytest.mark.parametrize("app_config", [{**THROTTLED, "BABEL_DEFAULT_LOCALE": "zh_Hans_CN"}])
+def test_the_wait_time_is_shown_in_chinese(app, world):
+    client = browser(app, language="zh-CN")
+    fail(client, world.emails["vol_hanoi"], 3)
+    response = client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD})
+    assert response.status_code == 429
+    body = response.get_data(as_text=True)
+    assert "登录失败次数过多" in body and "15" in body and "Too many" not in body
+
+
+@pytest.mark.parametrize("app_config", [{**THROTTLED, "LOGIN_FAILURES_PER_ACCOUNT": "3 per 2 seconds"}])
+def test_the_account_opens_again_when_the_window_has_passed(app, world):
+    import time
+
+    client = browser(app)
+    fail(client, world.emails["vol_hanoi"], 3)
+    response = client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Please wait 1 minute and try again." in response.get_data(as_text=True)
+    time.sleep(int(response.headers["Retry-After"]) + 0.2)
+    assert client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [THROTTLED])
+def test_a_successful_login_forgives_the_accounts_failures(app, world):
+    client = browser(app)
+    fail(client, world.emails["vol_hanoi"], 2)
+    assert client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD}).status_code == 302
+    other = browser(app, "10.9.9.9")
+    fail(other, world.emails["vol_hanoi"], 2)
+    assert other.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [THROTTLED])
+def test_one_accounts_failures_do_not_block_another_until_the_address_limit(app, world):
+    office = browser(app, "192.0.2.10")
+    fail(office, world.emails["vol_hanoi"], 3)  # vol_hanoi is locked…
+    colleague = browser(app, "192.0.2.10")
+    # …but a colleague behind the same address logs in, again and again.
+    for _ in range(3):
+        assert colleague.post("/login", data={"email": world.emails["vol_bangkok"], "password": PASSWORD}).status_code == 302
+        colleague.post("/logout")
+    # Two more failures from the address (5 in all, for other accounts) reach the address limit.
+    fail(office, world.emails["vol_milan"], 1)
+    fail(office, "nobody@example.org", 1)
+    response = colleague.post("/login", data={"email": world.emails["vol_bangkok"], "password": PASSWORD})
+    assert response.status_code == 429 and LOCKED_60 in response.get_data(as_text=True)
+    assert not logged_in(colleague)
+    # Another address is not concerned.
+    assert browser(app, "198.51.100.7").post(
+        "/login", data={"email": world.emails["vol_bangkok"], "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize("app_config", [THROTTLED])
+def test_guessing_many_addresses_from_one_place_is_limited(app, world):
+    client = browser(app)
+    for number in range(5):
+        assert client.post("/login", data={"email": f"guess{number}@example.org", "password": "x"}).status_code in (200, 429)
     assert client.post("/login", data={"email": "guess9@example.org", "password": "x"}).status_code == 429
+
+
+@pytest.mark.parametrize("app_config", [THROTTLED])
+def test_a_locked_account_looks_like_a_locked_unknown_address(app, world):
+    """The lock does not tell which addresses have accounts."""
+    pages = []
+    for email, address in ((world.emails["vol_hanoi"], "10.0.0.1"), ("nobody@example.org", "10.0.0.2")):
+        client = browser(app, address)
+        fail(client, email, 3)
+        response = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 429
+        pages.append(without_tokens(response.get_data(as_text=True)).replace(email, "<email>"))
+    assert pages[0] == pages[1]
+
+
+@pytest.mark.parametrize("app_config", [THROTTLED])
+def test_invalid_forms_and_page_views_do_not_count(app, world):
+    client = browser(app)
+    for _ in range(10):
+        assert client.post("/login", data={"email": world.emails["vol_hanoi"], "password": ""}).status_code == 200
+        assert client.get("/login").status_code == 200
+    assert client.post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD}).status_code == 302
+
+
+def _redis_url():
+    import socket
+
+    url = "redis://127.0.0.1:6379"
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as connection:
+            connection.sendall(b"PING\r\n")
+            if connection.recv(16).startswith(b"+PONG"):
+                return url
+    except OSError:
+        pass
+    return None
+
+
+def test_failure_counters_live_in_redis_and_are_shared_by_workers(database_url):
+    """With RATELIMIT_STORAGE_URI pointing at Redis, the counters are there: two app instances
+    (two workers) see the same lock."""
+    import uuid
+
+    from liaison import create_app
+
+    from .conftest import _test_config, _empty_database
+
+    url = _redis_url()
+    if url is None:
+        pytest.skip("no Redis answers on 127.0.0.1:6379 (CI has one): the in-memory counters are tested above")
+    import redis
+
+    prefix = f"liaison-test-{uuid.uuid4().hex[:12]}"
+    config = {**THROTTLED, "RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": prefix}
+    one, two = create_app(_test_config(database_url, **config)), create_app(_test_config(database_url, **config))
+    server = redis.Redis.from_url(url)
+    try:
+        with one.app_context():
+            world = build_world(PASSWORD)
+        fail(browser(one), world.emails["vol_hanoi"], 3)
+        keys = [key.decode() for key in server.scan_iter(f"*{prefix}*")]
+        assert any("account" in key for key in keys) and any("address" in key for key in keys), keys
+        assert not any("vol_hanoi" in key for key in keys), "accounts are keyed by a hash, not the address"
+        response = browser(two).post("/login", data={"email": world.emails["vol_hanoi"], "password": PASSWORD})
+        assert response.status_code == 429 and LOCKED_15 in response.get_data(as_text=True)
+    finally:
+        for key in server.scan_iter(f"*{prefix}*"):
+            server.delete(key)
+        server.close()
+        with one.app_context():
+            _empty_database()
+            db.engine.dispose()
+        with two.app_context():
+            db.engine.dispose()
 
 
 @pytest.mark.parametrize("app_config", [LIMITED])
@@ -441,3 +670,36 @@ def test_profile_form_saves_the_language(app, client, auth, world):
     assert response.status_code == 302
     assert html_lang(client.get("/profile")) == "en"
     assert user(app, "vol_hanoi", world).locale == "en"
+
+
+# The session-token migration ---------------------------------------------------------------
+
+def test_migration_gives_existing_users_random_tokens(tmp_path):
+    """0004_sessions backfills a distinct random token per user and drops the session version;
+    the downgrade brings the version back."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from liaison import create_app
+
+    from .conftest import _test_config
+
+    app = create_app(_test_config("sqlite:///" + str(tmp_path / "old.sqlite")))
+    with app.app_context():
+        upgrade(revision="0003_speed")
+        with db.engine.begin() as connection:
+            for number in (1, 2, 3):
+                connection.execute(text(
+                    "INSERT INTO users (email, name, password_hash, role, active, session_version, "
+                    "must_change_password, created_at) VALUES (:email, 'x', 'x', 'volunteer', 1, 7, 0, "
+                    "'2026-01-01 00:00:00')"), {"email": f"user{number}@example.org"})
+        upgrade(revision="0004_sessions")
+        columns = {c["name"]: c for c in inspect(db.engine).get_columns("users")}
+        assert "session_version" not in columns and not columns["session_token"]["nullable"]
+        with db.engine.connect() as connection:
+            tokens = connection.execute(text("SELECT session_token FROM users")).scalars().all()
+        assert len(tokens) == 3 and len(set(tokens)) == 3 and all(len(t) >= 32 for t in tokens)
+        downgrade(revision="0003_speed")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT session_version FROM users")).scalars().all() == [1, 1, 1]
+        db.engine.dispose()

@@ -74,6 +74,21 @@ def test_session_cookie_is_httponly_and_lax(client, world):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_only_the_session_cookie_is_set_and_it_names_no_secret(app, client, world):
+    """No remember-me cookie outlives a log-out; the session carries the user's id and session
+    token (checked against the database on every request), never the password hash."""
+    response = client.post("/login", data={"email": world.emails["vol_hanoi"], "password": "correct-horse-battery"})
+    assert [c.split("=", 1)[0] for c in response.headers.getlist("Set-Cookie")] == ["session"]
+    with app.app_context():
+        account = db.session.get(User, world.users["vol_hanoi"])
+        token, password_hash = account.session_token, account.password_hash
+    with client.session_transaction() as session:
+        assert session["_user_id"] == f"{world.users['vol_hanoi']}:{token}"
+        assert "_remember" not in session and password_hash not in repr(dict(session))
+    client.post("/logout")
+    assert client.get_cookie("remember_token") is None
+
+
 def test_request_size_limit_gives_a_clear_413(login, world):
     client = login("vol_hanoi")
     response = client.post(f"/contacts/new?station_id={world.stations['hanoi']}",

@@ -56,7 +56,7 @@ def update_user(user: User, data: dict, regions: list[Region], stations: list[St
 
 def set_active(user: User, active: bool, actor: User) -> None:
     user.active = active
-    user.session_version += 1  # ends the user's sessions at once
+    user.end_sessions()  # ends the user's sessions at once
     _audit(actor, "user.activate" if active else "user.deactivate", user)
     db.session.commit()
 

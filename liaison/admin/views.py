@@ -12,6 +12,7 @@ from ..permissions import roles_required
 from ..scope import visible_regions_query, visible_stations_query, visible_users_query
 from . import services
 from ..forms import prefill
+from ..i18n import display_name, region_label
 from ..search import contains
 from .forms import RegionForm, UserFilterForm, UserForm
 
@@ -33,8 +34,8 @@ def _user_form(user: User | None = None) -> tuple[UserForm, dict[int, Region], d
         form.stations.data = [s.id for s in user.stations]
     regions = {r.id: r for r in db.session.scalars(visible_regions_query())} if current_user.is_admin else {}
     stations = {s.id: s for s in _manageable_stations()}
-    form.regions.choices = [(r.id, f"{r.code} — {r.name}") for r in regions.values()]
-    form.stations.choices = [(s.id, f"{s.name} ({s.region.code})") for s in stations.values()]
+    form.regions.choices = [(r.id, region_label(r)) for r in regions.values()]
+    form.stations.choices = [(s.id, f"{display_name(s)} ({s.region.code})") for s in stations.values()]
     if not current_user.is_admin:
         form.role.choices = [(Role.VOLUNTEER.value, Role.VOLUNTEER.label)]
     return form, regions, stations
@@ -79,10 +80,14 @@ def create_user():
         user, password = services.create_user(
             form.data, [regions[i] for i in form.regions.data or [] if i in regions],
             [stations[i] for i in form.stations.data or [] if i in stations], current_user)
-        flash(_("Account created. Temporary password for %(email)s: %(password)s — give it to the user; "
-                "they must change it when they first log in.", email=user.email, password=password), "success")
-        return redirect(url_for("admin.users"))
+        return _show_temporary_password(user, password, created=True)
     return render_template("admin/user_form.html", form=form, user=None)
+
+
+def _show_temporary_password(user: User, password: str, created: bool):
+    """The temporary password is shown once, on this response itself: never flashed, so it never
+    travels in the session cookie (signed, not encrypted). The page is not cached (no-store)."""
+    return render_template("admin/temporary_password.html", account=user, password=password, created=created)
 
 
 def _managed_user_or_404(user_id: int) -> User:
@@ -125,9 +130,7 @@ def set_active(user_id: int):
 def reset_password(user_id: int):
     user = _managed_user_or_404(user_id)
     password = services.reset_password(user, current_user)
-    flash(_("New temporary password for %(email)s: %(password)s — give it to the user; "
-            "they must change it when they next log in.", email=user.email, password=password), "success")
-    return redirect(url_for("admin.users"))
+    return _show_temporary_password(user, password, created=False)
 
 
 @bp.route("/regions")

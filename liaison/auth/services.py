@@ -1,6 +1,8 @@
 """Accounts: authentication and password changes, shared by the views and the CLI."""
 from __future__ import annotations
 
+import hmac
+
 from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
@@ -40,7 +42,8 @@ def record_login(user: User) -> None:
 
 
 def change_password(user: User, new_password: str, actor: User | None = None) -> None:
-    """Set a new password; every other session of the user ends (the session version changes)."""
+    """Set a new password; every session of the user ends (the session token changes). The view
+    re-issues the session of a user who changed their own password."""
     user.set_password(new_password)
     user.must_change_password = actor is not None and actor.id != user.id
     db.session.add(AuditEntry(
@@ -50,12 +53,20 @@ def change_password(user: User, new_password: str, actor: User | None = None) ->
     db.session.commit()
 
 
+def end_sessions(user: User) -> None:
+    """Log the user out everywhere: every session cookie issued so far stops working."""
+    user.end_sessions()
+    db.session.commit()
+
+
 def load_user_from_session(session_id: str) -> User | None:
-    """Flask-Login's loader: the id is ``<user id>:<session version>``."""
-    user_id, _, version = (session_id or "").partition(":")
-    if not (user_id.isascii() and user_id.isdigit() and version.isascii() and version.isdigit()):
+    """Flask-Login's loader: the id is ``<user id>:<session token>``."""
+    user_id, _, token = (session_id or "").partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 18 and token):
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
+    if user is None or not user.active or not user.session_token:
+        return None
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user

@@ -4,16 +4,18 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter, login_manager
 from ..forms import prefill
 from ..models import AuditEntry, db
 from ..security import safe_next
-from . import services
+from . import services, throttle
 from .forms import ForgotPasswordForm, LoginForm, PasswordForm, ProfileForm
 
 bp = Blueprint("auth", __name__)
+bp.record_once(lambda state: throttle.init_app(state.app))
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see this page.")
@@ -41,17 +43,27 @@ def require_own_password():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        email = services.normalise_email(form.email.data)
+        # Failed log-ins are limited per account and per address (see throttle.py); a locked
+        # account is refused before its password is even checked.
+        wait = throttle.wait_seconds(email)
+        if wait:
+            return _locked_out(form, wait)
+        user = services.authenticate(email, form.password.data)
         if user is None:
+            throttle.record_failure(email)
             # One message for every failure: it does not say whether the address has an account.
             form.password.errors.append(_("The e-mail address or the password is not correct."))
+            wait = throttle.wait_seconds(email)
+            if wait:
+                return _locked_out(form, wait)
         else:
+            throttle.record_success(email)
             locale = session.get("locale")
             session.clear()  # a fresh session on log-in (no fixation)…
             if locale:
@@ -66,8 +78,19 @@ def login():
     return render_template("auth/login.html", form=form)
 
 
+def _locked_out(form: LoginForm, wait: int):
+    minutes = max(1, -(-wait // 60))
+    message = ngettext("Too many failed log-ins. Please wait %(num)d minute and try again.",
+                       "Too many failed log-ins. Please wait %(num)d minutes and try again.", minutes)
+    return render_template("auth/login.html", form=form, locked=message), 429, {"Retry-After": str(wait)}
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        # Ends the session on the server too: a copy of this cookie, and every other session of
+        # the user, stops working ("log out everywhere").
+        services.end_sessions(current_user._get_current_object())
     logout_user()
     locale = session.get("locale")
     session.clear()
