@@ -7,11 +7,14 @@ leak.
 
 A model is station-owned when it has a ``station_id`` column (or names another column in
 ``__scope_station_column__``); ``Station`` itself is scoped by its id. Plugins' models follow
-the same rule and get the same protection.
+the same rule and get the same protection: ``scoped(..., plugin=NAME)`` and
+``get_or_404(..., plugin=NAME)`` further restrict to the stations where the plugin is switched on,
+and ``station_for_new`` decides which station a new record is for, the same way for the core's
+forms and the plugins'.
 """
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
@@ -55,21 +58,73 @@ def station_filter(column: ColumnElement, user: User | None = None) -> ColumnEle
     return true() if ids is None else column.in_(ids)
 
 
-def scoped(stmt: Select, model: Any, user: User | None = None) -> Select:
-    """Restrict ``stmt`` (a select over ``model``) to the records the user may see."""
-    return stmt.where(station_filter(station_column(model), user))
+def scoped(stmt: Select, model: Any, user: User | None = None, *, plugin: str | None = None) -> Select:
+    """Restrict ``stmt`` (a select over ``model``) to the records the user may see — and, with
+    ``plugin``, to those of stations where that plugin is switched on."""
+    column = station_column(model)
+    stmt = stmt.where(station_filter(column, user))
+    if plugin is not None:
+        from .plugins.activation import active_stations_filter
+
+        stmt = stmt.where(active_stations_filter(plugin, column))
+    return stmt
 
 
-def get_or_404(model: type[M], ident: Any, *options: Any, user: User | None = None) -> M:
-    """Load one station-owned record in the user's scope, or answer 404."""
+def get_or_404(model: type[M], ident: Any, *options: Any, user: User | None = None, plugin: str | None = None) -> M:
+    """Load one station-owned record in the user's scope (and, with ``plugin``, of a station
+    where the plugin is on), or answer 404."""
     ident = parse_id(ident)
     if ident is None:
         abort(404)
-    stmt = scoped(select(model).where(model.id == ident), model, user).options(*options)
+    stmt = scoped(select(model).where(model.id == ident), model, user, plugin=plugin).options(*options)
     record = db.session.scalar(stmt)
     if record is None:
         abort(404)
     return record
+
+
+def recordable_stations(user: User | None = None, *, plugin: str | None = None,
+                        may: Callable[[User, Station], bool] | None = None) -> list[Station]:
+    """Active stations in the user's scope (with ``plugin`` on, if given) for which ``may``
+    (default: ``acts_for_station``) lets the user record new records."""
+    from .i18n import name_order
+    from .models import StationStatus
+    from .permissions import acts_for_station
+
+    user = _user(user)
+    may = may or acts_for_station
+    stmt = scoped(select(Station), Station, user, plugin=plugin).where(Station.status == StationStatus.ACTIVE)
+    return [station for station in db.session.scalars(stmt.order_by(*name_order(Station))) if may(user, station)]
+
+
+def station_for_new(requested: Any, *, plugin: str | None = None, user: User | None = None,
+                    may: Callable[[User, Station], bool] | None = None) -> tuple[Station | None, list[Station]]:
+    """The station a new record is for, as every "new" form decides it.
+
+    ``requested`` is the ``station_id`` the request names (or ``None``). Returns ``(station,
+    stations)``: ``stations`` are those the user may record for (``recordable_stations``);
+    ``station`` is
+
+    * the requested station, if the user may record for it;
+    * with no station requested, the user's only station — or ``None``: let the user choose;
+
+    and the request is refused instead — never silently switched to another station — with
+    404 when the requested station is out of the user's scope or the plugin is off there
+    (existence does not leak), and 403 when it is in scope but the user does not record for it
+    (a suspended station, a station the user only sees), or when there is nothing to record for.
+    """
+    user = _user(user)
+    stations = recordable_stations(user, plugin=plugin, may=may)
+    if requested not in (None, ""):
+        chosen = parse_id(requested)
+        station = next((s for s in stations if s.id == chosen), None)
+        if station is None:
+            get_or_404(Station, chosen, user=user, plugin=plugin)
+            abort(403)
+        return station, stations
+    if not stations:
+        abort(403)
+    return (stations[0] if len(stations) == 1 else None), stations
 
 
 def visible_regions_query(user: User | None = None) -> Select:

@@ -183,7 +183,8 @@ def test_forbidden_moves_change_nothing(plugin_on, en_ctx, status, name, actor, 
 @pytest.mark.parametrize("name, data, field", [
     ("record_pass", {"certificate_number": ""}, "certificate_number"),
     ("record_pass", {"decision_date": None}, "decision_date"),
-    ("record_fail", {"decision_date": TODAY + timedelta(days=1)}, "decision_date"),
+    # Two days: "today" is the user's (the app's zone), which may be a day ahead of UTC's.
+    ("record_fail", {"decision_date": TODAY + timedelta(days=2)}, "decision_date"),
 ])
 def test_decisions_need_their_data(plugin_on, en_ctx, name, data, field):
     world = plugin_on
@@ -212,6 +213,21 @@ def test_a_suspended_station_cannot_submit(plugin_on, en_ctx):
     with pytest.raises(IllegalMove):
         move(world, app_id, "submit", "vol_hanoi")
     assert load(app_id).status == Status.DRAFT
+
+
+def test_at_a_suspended_station_hq_still_checks_and_decides(plugin_on, en_ctx):
+    """The core's one rule (liaison.workflow): the station side is read-only, HQ's moves remain."""
+    world = plugin_on
+    app_id = new_application(world)
+    move(world, app_id, "submit", "vol_hanoi")
+    db.session.get(Station, world.stations["hanoi"]).status = StationStatus.SUSPENDED
+    db.session.commit()
+    move(world, app_id, "start_check", "hq")
+    assert load(app_id).status == Status.MATERIALS_CHECK
+    move(world, app_id, "return_for_corrections", "hq")
+    with pytest.raises(IllegalMove):
+        move(world, app_id, "resubmit", "vol_hanoi")
+    assert load(app_id).status == Status.RETURNED
 
 
 def test_moves_over_http(plugin_on, as_user):
@@ -376,27 +392,61 @@ def test_returned_application_is_corrected_and_resubmitted(plugin_on, as_user, a
 
 # Routing -----------------------------------------------------------------------------------------
 
-def test_panel_languages_go_local_and_the_others_are_entrusted(plugin_on, en_ctx):
+def test_panel_competence_is_per_language_and_level(plugin_on, en_ctx):
     world = plugin_on
     defaults = Rules.from_settings({})
+    # The seed: the panel evaluates Thai (among 7 languages), yet senior Thai, Lao and Khmer titles
+    # were entrusted in 2022.
     assert route_for("vi", "senior", defaults) == Route.LOCAL
     for language in ("lo", "th", "km"):
-        assert route_for(language, "assistant", defaults) == Route.ENTRUSTED
+        assert route_for(language, "assistant", defaults) == Route.LOCAL
+        assert route_for(language, "translator", defaults) == Route.LOCAL
+        assert route_for(language, "associate_senior", defaults) == Route.ENTRUSTED
+        assert route_for(language, "senior", defaults) == Route.ENTRUSTED
+    assert route_for("fil", "assistant", defaults) == Route.ENTRUSTED
+    assert route_for("xx", "assistant", defaults) == Route.ENTRUSTED  # a language added later: no panel
     assert load(new_application(world, language="vi")).route == Route.LOCAL
-    assert load(new_application(world, language="lo")).route == Route.ENTRUSTED
-    activation.save_settings(PLUGIN, {"panel_languages": ["vi", "th"], "panel_highest_level": "associate_senior"},
+    assert load(new_application(world, language="lo")).route == Route.LOCAL  # a Translator application
+    activation.save_settings(PLUGIN, {"panel_level_th": "senior", "panel_level_vi": "translator", "panel_level_lo": "none"},
                              user(world, "admin"), region_id=world.regions["ASEAN"])
     db.session.commit()
     assert load(new_application(world, station="bangkok", language="th")).route == Route.LOCAL
-    senior = new_application(world, language="vi", level="senior", practice_years=20, current_title="associate_senior",
-                             current_title_since=date(2010, 1, 1))
-    assert load(senior).route == Route.ENTRUSTED  # above the panel's highest level
+    assert load(new_application(world, language="lo")).route == Route.ENTRUSTED  # not evaluated any more
+    senior = new_application(world, language="vi", level="associate_senior", practice_years=20,
+                             current_title="translator", current_title_since=date(2010, 1, 1))
+    assert load(senior).route == Route.ENTRUSTED  # above the panel's highest level in Vietnamese
+
+
+def test_panel_level_settings_page_validates_the_choice(plugin_on, as_user, app):
+    world = plugin_on
+    client = as_user("asean_admin")
+    scope = f"region:{world.regions['ASEAN']}"
+    page = client.get(f"/admin/plugins/{PLUGIN}/settings?scope={scope}", headers={"Accept-Language": "en"})
+    assert "Thai: highest level the region" in page.get_data(as_text=True)
+    response = client.post(f"/admin/plugins/{PLUGIN}/settings", data={"scope": scope, "panel_level_th": "emperor"})
+    assert response.status_code == 200 and "This value is not valid for this setting." in response.get_data(as_text=True)
+    response = client.post(f"/admin/plugins/{PLUGIN}/settings", data={"scope": scope, "panel_level_th": "senior"})
+    assert response.status_code == 302
+    with app.app_context():
+        rules = Rules.for_station(world.stations["bangkok"])
+        assert route_for("th", "senior", rules) == Route.LOCAL
+
+
+def test_optional_catti_certificate_is_not_marked_missing(plugin_on, as_user, app):
+    world = plugin_on
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        app_id = new_application(world, documents=["id_document"])
+    items = re.findall(r"<li>(.*?)</li>", text_of(as_user("vol_hanoi").get(f"/p/{PLUGIN}/{app_id}")))
+    catti = next(item for item in items if "(e.g. CATTI)" in item)
+    assert "missing" not in catti and "optional, not provided" in catti
+    degree = next(item for item in items if item.strip().endswith("Degree certificate <span class=\"visually-hidden\">(missing)</span></span>"))
+    assert "text-danger" in degree
 
 
 def test_route_follows_edits_and_is_fixed_in_evaluation(plugin_on, en_ctx):
     world = plugin_on
     app_id = new_application(world, language="vi")
-    services.update_application(load(app_id), {**ELIGIBLE, "language": "km"}, user(world, "vol_hanoi"),
+    services.update_application(load(app_id), {**ELIGIBLE, "language": "fil"}, user(world, "vol_hanoi"),
                                 expected_version=None)
     application = load(app_id)
     assert application.route == Route.ENTRUSTED
@@ -414,7 +464,7 @@ def test_route_follows_edits_and_is_fixed_in_evaluation(plugin_on, en_ctx):
 def test_admins_override_the_route_with_a_reason(plugin_on, as_user, app, actor):
     world = plugin_on
     with app.test_request_context():
-        app_id = new_application(world, language="lo")
+        app_id = new_application(world, language="fil")  # entrusted at every level
     client = as_user(actor)
     response = client.post(f"{BASE}/{app_id}/route", data={"route": "local", "reason": "", "version": 1})
     assert response.status_code == 400
@@ -441,7 +491,7 @@ def test_admins_override_the_route_with_a_reason(plugin_on, as_user, app, actor)
 def test_others_cannot_override_the_route(plugin_on, as_user, app, actor):
     world = plugin_on
     with app.test_request_context():
-        app_id = new_application(world, language="lo")
+        app_id = new_application(world, language="fil")  # entrusted at every level
     client = as_user(actor)
     assert "Change the route" not in text_of(client.get(f"{BASE}/{app_id}"))
     response = client.post(f"{BASE}/{app_id}/route", data={"route": "local", "reason": "why not", "version": 1})
@@ -534,7 +584,7 @@ def test_list_filters(plugin_on, as_user, app):
     world = plugin_on
     with app.test_request_context():
         vi = new_application(world, language="vi")
-        lo = new_application(world, language="lo", level="assistant", current_title=None, current_title_since=None)
+        lo = new_application(world, language="fil", level="assistant", current_title=None, current_title_since=None)
         bring_to(world, lo, Status.SUBMITTED)
     client = as_user("asean_admin")
 
@@ -543,7 +593,7 @@ def test_list_filters(plugin_on, as_user, app):
         return {int(i) for i in re.findall(rf'{BASE}/(\d+)"', page)}
 
     assert listed("") == {vi, lo}
-    assert listed("language=lo") == {lo}
+    assert listed("language=fil") == {lo}
     assert listed("route=local") == {vi}
     assert listed("status=draft") == {vi}
     assert listed("status=open") == {vi, lo}
@@ -677,7 +727,7 @@ def test_a_language_added_in_the_settings_is_accepted_and_entrusted(plugin_on, a
 def test_forms_carry_csrf_tokens_and_posts_without_them_are_refused(app, plugin_on, client):
     world = plugin_on
     with app.test_request_context():
-        app_id = new_application(world, language="lo")
+        app_id = new_application(world, language="fil")  # entrusted at every level
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
     assert client.post("/login", data={"email": world.emails["admin"], "password": PASSWORD,
                                        "csrf_token": token}).status_code == 302

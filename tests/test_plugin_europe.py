@@ -74,11 +74,23 @@ def make_partnership(app, world, station="milan", *, moves=(), country="IT", pro
         partnership = load(partnership.id)
         for number, move in enumerate(moves, 1):
             on = today - timedelta(days=max(started_days_ago - number * 5, 0))
-            apply_move(partnership, move, admin, on=on, note=f"note {move}", today=today)
+            register_document_for(partnership, move)
+            apply_move(partnership, move, admin, on=on, note=f"note {move}", today=today, confirmed=True)
         if next_step:
             partnership.next_step, partnership.next_step_due = next_step, due
         db.session.commit()
         return partnership.id
+
+
+SIGNED_DOCUMENT = {"sign_mou": "mou", "sign_agreement": "agreement"}
+
+
+def register_document_for(partnership, move) -> None:
+    """A signing needs its document registered first."""
+    if move in SIGNED_DOCUMENT:
+        db.session.add(PartnershipDocument(partnership_id=partnership.id, kind=SIGNED_DOCUMENT[move],
+                                           title=f"The signed {SIGNED_DOCUMENT[move]}"))
+        db.session.flush()
 
 
 def load(partnership_id) -> Partnership:
@@ -117,7 +129,9 @@ def test_full_path_is_dated_and_recorded(app, world, europe_on):
                 ("conclude", 0, "First cohort graduated")]
         for move, days_ago, note in path:
             partnership = load(pid)
-            apply_move(partnership, move, volunteer, on=today - timedelta(days=days_ago), note=note, today=today)
+            register_document_for(partnership, move)
+            apply_move(partnership, move, volunteer, on=today - timedelta(days=days_ago), note=note, today=today,
+                       confirmed=True)
             db.session.commit()
         partnership = load(pid)
         assert partnership.stage == Stage.CONCLUDED
@@ -283,7 +297,7 @@ def test_next_step_set_done_and_refused(app, world, europe_on, login, today):
 
 
 def test_documents(app, world, europe_on, login, today):
-    pid = make_partnership(app, world, moves=("negotiate", "sign_mou"))
+    pid = make_partnership(app, world, moves=("negotiate",))
     client = login("vol_milan")
     future = (today + timedelta(days=2)).isoformat()
     response = client.post(f"{BASE}/{pid}/documents", data={"kind": "mou", "title": "MoU on 3+2",
@@ -539,7 +553,10 @@ def test_suspended_station_is_read_only(app, world, europe_on, login):
     with app.test_request_context():
         hq = db.session.get(User, world.users["hq"])
         assert services.can_manage(hq, db.session.get(Station, world.stations["milan"])) is False
-        assert available_moves(load(pid), hq) == []
+        # The core's one rule (liaison.workflow): the station side is read-only, HQ's moves remain.
+        assert [m.name for m in available_moves(load(pid), hq)] == ["declare_intent", "drop"]
+        volunteer = db.session.get(User, world.users["vol_milan"])
+        assert available_moves(load(pid), volunteer) == []
 
 
 def test_volunteer_of_the_station_and_hq_see_it(app, world, europe_on, login):
@@ -674,3 +691,129 @@ def test_posts_without_csrf_token_are_refused(app, world, europe_on, client, tod
     assert client.post(f"{BASE}/new", data=new_form(today)).status_code == 400
     with app.app_context():
         assert load(pid).stage == Stage.FIRST_CONTACT and count_rows(Partnership) == 1
+
+
+# Issue 8, item 4: the "new" page never switches station ---------------------------------------
+
+def test_new_page_keeps_the_named_station(app, world, europe_on, login):
+    london = add_station(app, world)
+    milan, hanoi = world.stations["milan"], world.stations["hanoi"]
+    volunteer = login("vol_milan")
+    page = volunteer.get(f"{BASE}/new?station_id={milan}")
+    assert page.status_code == 200 and "Milan" in page.get_data(as_text=True)
+    # Another station of the region: in scope for the regional admin, not the volunteer's.
+    assert volunteer.get(f"{BASE}/new?station_id={london}").status_code == 404
+    assert volunteer.get(f"{BASE}/new?station_id={hanoi}").status_code == 404  # out of scope
+    assert volunteer.get(f"{BASE}/new?station_id=99999").status_code == 404
+    assert volunteer.get(f"{BASE}/new?station_id=abc").status_code == 404
+    before = count_rows_in(app, Partnership)
+    assert volunteer.post(f"{BASE}/new?station_id={london}", data=new_form(date.today())).status_code == 404
+    assert count_rows_in(app, Partnership) == before
+    admin = login("europe_admin")
+    page = admin.get(f"{BASE}/new?station_id={london}").get_data(as_text=True)
+    assert "London station" in page
+    assert admin.get(f"{BASE}/new").status_code == 200  # two stations: the chooser
+    # The plugin off for London: 404 there, as for a station out of scope.
+    switch(app, world, False, station_id=london)
+    assert admin.get(f"{BASE}/new?station_id={london}").status_code == 404
+
+
+def test_new_page_for_a_suspended_station_is_403(app, world, europe_on, login):
+    london = add_station(app, world)
+    with app.app_context():
+        db.session.get(Station, london).status = "suspended"
+        db.session.commit()
+    assert login("europe_admin").get(f"{BASE}/new?station_id={london}").status_code == 403
+
+
+def count_rows_in(app, model) -> int:
+    with app.app_context():
+        return count_rows(model)
+
+
+# Issue 8, item 10: ending is confirmed, closes the next step; signings need their document ----
+
+def _version(app, pid) -> int:
+    with app.app_context():
+        return load(pid).version
+
+
+def test_ending_the_programme_must_be_confirmed(app, world, europe_on, login, today):
+    pid = make_partnership(app, world, moves=("negotiate", "sign_agreement", "start"),
+                           next_step="Visit the first cohort", due=today + timedelta(days=10))
+    client = login("vol_milan")
+    page = client.get(f"{BASE}/{pid}").get_data(as_text=True)
+    assert 'name="confirm"' in page and "Mark as done" in page
+    data = {"move": "conclude", "version": _version(app, pid), "on": today.isoformat()}
+    response = client.post(f"{BASE}/{pid}/move", data=data)
+    assert response.status_code == 400
+    assert "Please confirm" in response.get_data(as_text=True)
+    with app.app_context():
+        assert load(pid).stage == Stage.ACTIVE
+    # Confirmed: ended, and the open next step is closed with it (in the timeline).
+    assert client.post(f"{BASE}/{pid}/move", data={**data, "confirm": "y"}).status_code == 302
+    with app.app_context():
+        partnership = load(pid)
+        assert partnership.stage == Stage.CONCLUDED
+        assert partnership.next_step is None and partnership.next_step_due is None
+        closed = [e for e in partnership.events if e.kind == "next_step_closed"]
+        assert [e.text for e in closed] == ["Visit the first cohort"]
+        version = partnership.version
+    page = client.get(f"{BASE}/{pid}").get_data(as_text=True)
+    assert "Mark as done" not in page and "Next step closed with the partnership" in page
+    response = client.post(f"{BASE}/{pid}/next-step/done", data={"version": version}, follow_redirects=True)
+    assert "no next step" in response.get_data(as_text=True)
+
+
+def test_dropping_must_be_confirmed(app, world, europe_on):
+    pid = make_partnership(app, world, next_step="Call the partner", due=date.today() + timedelta(days=3))
+    with app.test_request_context():
+        volunteer = db.session.get(User, world.users["vol_milan"])
+        with pytest.raises(IllegalMove) as error:
+            apply_move(load(pid), "drop", volunteer, on=local_today(), note="No budget", today=local_today())
+        assert error.value.field == "confirm"
+        apply_move(load(pid), "drop", volunteer, on=local_today(), note="No budget", today=local_today(),
+                   confirmed=True)
+        db.session.commit()
+        partnership = load(pid)
+        assert partnership.stage == Stage.DROPPED and partnership.next_step is None
+
+
+@pytest.mark.parametrize("moves, move, kind", [(("negotiate",), "sign_mou", "mou"),
+                                               (("negotiate",), "sign_agreement", "agreement")])
+def test_signing_needs_its_document_or_a_reason(app, world, europe_on, login, today, moves, move, kind):
+    pid = make_partnership(app, world, moves=moves)
+    client = login("vol_milan")
+    page = client.get(f"{BASE}/{pid}").get_data(as_text=True)
+    assert 'name="override_reason"' in page
+    data = {"move": move, "version": _version(app, pid), "on": today.isoformat()}
+    response = client.post(f"{BASE}/{pid}/move", data=data)
+    assert response.status_code == 400 and "Register the" in response.get_data(as_text=True)
+    with app.app_context():
+        assert load(pid).stage == Stage.NEGOTIATION
+    # An explicit override with a reason: allowed, and the reason is in the timeline.
+    assert client.post(f"{BASE}/{pid}/move", data={**data, "override_reason": "Original held by the partner"}
+                       ).status_code == 302
+    with app.app_context():
+        partnership = load(pid)
+        assert partnership.stage != Stage.NEGOTIATION
+        assert [e.text for e in partnership.events if e.kind == "document_waived"] == ["Original held by the partner"]
+    # With the document registered, no reason is needed.
+    other = make_partnership(app, world, moves=moves, partner="Another school")
+    with app.app_context():
+        register_document_for(load(other), move)
+        db.session.commit()
+    assert client.post(f"{BASE}/{other}/move", data={**data, "version": _version(app, other)}).status_code == 302
+    with app.app_context():
+        assert not [e for e in load(other).events if e.kind == "document_waived"]
+
+
+def test_overlong_override_reason_is_refused(app, world, europe_on, login, today):
+    pid = make_partnership(app, world, moves=("negotiate",))
+    client = login("vol_milan")
+    response = client.post(f"{BASE}/{pid}/move", data={"move": "sign_mou", "version": _version(app, pid),
+                                                      "on": today.isoformat(), "override_reason": "x" * 2001,
+                                                      "confirm": "maybe"})
+    assert response.status_code == 400
+    with app.app_context():
+        assert load(pid).stage == Stage.NEGOTIATION

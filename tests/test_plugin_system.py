@@ -117,7 +117,8 @@ def test_switches_are_audited(app, login, world):
         assert entry.details == {"plugin": GOOD, "scope": f"region:{world.regions['ASEAN']}", "before": None, "after": True}
         assert entry.region_id == world.regions["ASEAN"]
     with app.test_request_context():
-        assert entry.description == f"switched the plugin {GOOD} on (region:{world.regions['ASEAN']})"
+        # Words for people (issue 8, item 7): the plugin's title and the region's name.
+        assert entry.description == "switched the plugin Fixture plugin on (Asean)"
 
 
 def test_who_may_switch_what(login, world):
@@ -189,10 +190,23 @@ def test_hook_liaison_cli_commands(runner):
 
 
 def test_hook_liaison_migration_dirs(app):
+    """Each bundled plugin hands over one directory that holds exactly its own branch."""
+    import os
+
+    from alembic.script import ScriptDirectory
+
     from liaison.plugins import migration_dirs
 
     directories = migration_dirs(app)
-    assert all(isinstance(d, str) for d in directories)  # the fixture adds none; bundled plugins add theirs
+    core = os.path.join(os.path.dirname(__file__), "..", "migrations")
+    script = ScriptDirectory(core, version_locations=[os.path.join(core, "versions"), *directories])
+    for plugin in ("asean_language_title", "europe_school_partnership"):
+        mine = [d for d in directories if os.path.basename(os.path.dirname(os.path.abspath(d))) == plugin]
+        assert len(mine) == 1, (plugin, directories)
+        files = {os.path.abspath(os.path.join(mine[0], name)) for name in os.listdir(mine[0]) if name.endswith(".py")}
+        branch = {os.path.abspath(rev.path) for rev in script.iterate_revisions(f"{plugin}@head", "base")
+                  if plugin in rev.branch_labels or os.path.dirname(os.path.abspath(rev.path)) == os.path.abspath(mine[0])}
+        assert files and branch == files, (plugin, files, branch)
 
 
 def test_hook_liaison_translation_dirs(app):
@@ -441,3 +455,183 @@ def test_old_plugin_errors_are_pruned_when_new_ones_arrive(broken_app):
     with broken_app.app_context():
         errors = db.session.scalars(db.select(PluginError.error)).all()
     assert "old" not in errors and errors  # the new ones are stored, the old one is gone
+
+
+# Hooks are called through pluggy (issue 8, item 13) ------------------------------------------
+
+class _Specs:
+    @staticmethod
+    @hookspecs.hookspec(firstresult=True)
+    def liaison_fixture_pick(value):
+        """firstresult: the first plugin's answer wins."""
+
+    @staticmethod
+    @hookspecs.hookspec
+    def liaison_fixture_collect(value):
+        """Every plugin's contribution."""
+
+
+def _plugin(name, **hooks):
+    from types import ModuleType
+
+    from liaison.plugins import PluginInfo
+
+    module = ModuleType(name)
+    module.plugin_info = PluginInfo(name=name, title=name, version="1", description="")
+    for hook, function in hooks.items():
+        setattr(module, hook, function)
+    return module
+
+
+def _host_with_fixture_hooks(**kwargs):
+    from liaison.plugins.manager import PluginHost
+
+    plugin_host = PluginHost(**kwargs)
+    plugin_host.add_hookspecs(_Specs)
+    calls = []
+
+    @hookspecs.hookimpl
+    def pick_first(value):
+        calls.append("first")
+        return f"first:{value}"
+
+    @hookspecs.hookimpl
+    def pick_second(value):
+        calls.append("second")
+        return f"second:{value}"
+
+    @hookspecs.hookimpl
+    def collect_a(value):
+        return f"a{value}"
+
+    @hookspecs.hookimpl
+    def collect_broken(value):
+        raise RuntimeError("broken collector")
+
+    @hookspecs.hookimpl(wrapper=True)
+    def wrap_collect(value):
+        results = yield
+        return [*results, f"wrapped{value}"]
+
+    plugin_host.register(_plugin("p_second", liaison_fixture_pick=pick_second, liaison_fixture_collect=collect_a), "t")
+    plugin_host.register(_plugin("p_first", liaison_fixture_pick=pick_first,
+                                 liaison_fixture_collect=collect_broken), "t")
+    plugin_host.register(_plugin("p_wrapper", liaison_fixture_collect=wrap_collect), "t")
+    return plugin_host, calls
+
+
+def test_firstresult_hooks_stop_at_the_first_answer():
+    plugin_host, calls = _host_with_fixture_hooks()
+    assert plugin_host.call("liaison_fixture_pick", None, value=1) == [("p_first", "first:1")]
+    assert calls == ["first"]  # pluggy stopped: the second implementation never ran
+    # An inactive plugin is left out by pluggy's subset caller: the next one answers.
+    assert plugin_host.call("liaison_fixture_pick", {"p_second"}, value=2) == [("p_second", "second:2")]
+
+
+def test_hook_wrappers_wrap_the_guarded_call():
+    plugin_host, _calls = _host_with_fixture_hooks()
+    results = plugin_host.call("liaison_fixture_collect", None, value=7)
+    # The broken plugin is recorded and contributes nothing; the wrapper sees the others' results.
+    assert results == [("p_second", "a7"), ("core", "wrapped7")]
+    assert [(f.plugin, f.hook) for f in plugin_host.recent_errors] == [("p_first", "liaison_fixture_collect")]
+    # Switched off, the wrapper is left out too.
+    assert plugin_host.call("liaison_fixture_collect", {"p_second"}, value=8) == [("p_second", "a8")]
+
+
+def test_tracing_logs_every_hook_call(monkeypatch, caplog):
+    import logging
+
+    monkeypatch.setenv("LIAISON_TRACE_PLUGINS", "1")
+    plugin_host, _calls = _host_with_fixture_hooks()
+    with caplog.at_level(logging.INFO, logger="liaison.plugins.trace"):
+        plugin_host.call("liaison_fixture_pick", None, value=1)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "liaison.plugins.trace"]
+    assert line.startswith("hook liaison_fixture_pick plugins=") and "p_first" in line and " ms" in line
+    monkeypatch.delenv("LIAISON_TRACE_PLUGINS")
+    quiet, _calls = _host_with_fixture_hooks()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="liaison.plugins.trace"):
+        quiet.call("liaison_fixture_pick", None, value=1)
+    assert not [r for r in caplog.records if r.name == "liaison.plugins.trace"]
+
+
+def test_hook_call_monitoring_sees_the_app_hooks(app, login, world, switch):
+    """The app's own calls go through pluggy: pluggy's call monitoring sees them."""
+    seen = []
+    undo = host(app).pm.add_hookcall_monitoring(lambda name, impls, kwargs: seen.append(name),
+                                                lambda outcome, name, impls, kwargs: None)
+    try:
+        switch(True)
+        assert login("vol_hanoi").get("/").status_code == 200
+    finally:
+        undo()
+    assert "liaison_nav_items" in seen and "liaison_home_widgets" in seen
+
+
+# The activation snapshot does not read every station (issue 9) -------------------------------
+
+class _Work:
+    """Statements, bound parameters and (on SQLite) virtual-machine steps of what runs inside."""
+
+    def __init__(self, engine):
+        self.engine, self.statements, self.parameters, self.steps = engine, 0, 0, 0
+
+    def _step(self):
+        self.steps += 1
+        return 0
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements += 1
+        self.parameters += len(parameters or ())
+        dbapi = conn.connection.dbapi_connection
+        if hasattr(dbapi, "set_progress_handler"):
+            dbapi.set_progress_handler(self._step, 1)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        return self
+
+    def __exit__(self, *exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        with self.engine.connect() as conn:  # leave no handler behind on the pooled connections
+            dbapi = conn.connection.dbapi_connection
+            if hasattr(dbapi, "set_progress_handler"):
+                dbapi.set_progress_handler(None, 1)
+
+
+def _many_stations(app, world, number):
+    with app.app_context():
+        for index in range(number):
+            region = world.regions["ASEAN" if index % 2 else "EUROPE"]
+            db.session.add(Station(name=f"Extra station {index}", region_id=region, country="VN", city=f"City {index}",
+                                   host_organisation="Alumni", host_kind="alumni_association"))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("role, path", [
+    ("hq", "/leads/{lead}"), ("hq", "/p/fixture_good/"), ("vol_hanoi", "/leads/{lead}"),
+    ("vol_hanoi", "/p/fixture_good/"), ("asean_admin", "/p/fixture_good/"), ("hq", "/contacts/{contact}"),
+])
+def test_activation_work_does_not_grow_with_the_stations(app, login, world, switch, role, path):
+    switch(True, region="ASEAN")
+    switch(False, station="bangkok")
+    switch(True, station="milan")
+    path = path.format(lead=world.leads["hanoi_draft"], contact=world.contacts["hanoi"])
+    client = login(role)
+    with app.app_context():
+        engine = db.engine
+    client.get(path)  # warm caches (templates, translations)
+    with _Work(engine) as few:
+        assert client.get(path).status_code == 200
+    _many_stations(app, world, 120)
+    with _Work(engine) as many:
+        assert client.get(path).status_code == 200
+    assert many.statements == few.statements, (few.statements, many.statements)
+    assert many.parameters == few.parameters, (few.parameters, many.parameters)
+    if engine.dialect.name == "sqlite":
+        # Index lookups cost the same at any size; reading 120 more stations would cost hundreds of steps.
+        assert many.steps - few.steps < 120, (few.steps, many.steps)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from liaison.leads import services
-from liaison.leads.workflow import MOVES, IllegalMove, apply_move
+from liaison.leads.workflow import MOVES, IllegalMove, apply_move, available_moves
 from liaison.models import LeadEvent, LeadStatus, Station, StationStatus, TalentLead, User, db
 
 from .factories import make_lead
@@ -148,3 +148,92 @@ def test_stale_version_is_a_conflict(ctx, world):
     with pytest.raises(services.Conflict):
         services.make_move(lead, "accept", hq, expected_version=lead.version - 1)
     assert lead.status == S.UNDER_REVIEW
+
+
+# Closed leads keep their reviewer (issue 8, item 3) ------------------------------------------
+
+CLOSED = [S.LANDED, S.REJECTED, S.CLOSED_LOST, S.WITHDRAWN]
+
+
+@pytest.mark.parametrize("status", CLOSED)
+def test_closed_lead_cannot_be_reassigned_by_the_service(ctx, world, status):
+    lead = _lead(world, status)
+    hq, hq2 = (db.session.get(User, world.users[key]) for key in ("hq", "hq2"))
+    for reviewer in (hq2, None):
+        with pytest.raises(IllegalMove) as error:
+            services.assign_reviewer([lead], reviewer, hq)
+        assert "cannot be reassigned" in str(error.value.message)
+    assert lead.reviewer_id is None and not services.can_assign(lead, hq)
+
+
+def test_open_lead_can_be_reassigned(ctx, world):
+    lead = _lead(world, S.UNDER_REVIEW)
+    hq, hq2 = (db.session.get(User, world.users[key]) for key in ("hq", "hq2"))
+    assert services.can_assign(lead, hq)
+    assert services.assign_reviewer([lead], hq2, hq) == 1
+    assert lead.reviewer_id == hq2.id
+
+
+def _reviewer_of(app, lead_id):
+    with app.app_context():
+        reviewer = db.session.get(TalentLead, lead_id).reviewer_id
+        db.session.remove()
+        return reviewer
+
+
+@pytest.mark.parametrize("status", CLOSED)
+def test_closed_lead_cannot_be_reassigned_over_http(app, login, world, status):
+    with app.test_request_context():
+        closed = make_lead(world, "hanoi", status)
+        open_ = make_lead(world, "hanoi", S.SUBMITTED)
+    client = login("hq")
+    response = client.post(f"/leads/{closed}/assign", data={"reviewer_id": world.users["hq2"]},
+                           follow_redirects=True)
+    assert response.status_code == 200
+    assert "cannot be reassigned" in response.get_data(as_text=True)
+    assert _reviewer_of(app, closed) is None
+    # The queue's bulk action refuses the whole selection, the open lead included.
+    response = client.post("/review/assign", follow_redirects=True,
+                           data={"lead_ids": [closed, open_], "reviewer_id": world.users["hq2"]})
+    assert "cannot be reassigned" in response.get_data(as_text=True)
+    assert _reviewer_of(app, closed) is None and _reviewer_of(app, open_) is None
+
+
+# One rule for suspended and closed stations, core and plugins alike ------------------------
+
+@pytest.mark.parametrize("station_status", [StationStatus.SUSPENDED, StationStatus.CLOSED])
+def test_inactive_station_keeps_only_hq_moves(ctx, world, station_status):
+    """The rule in ``liaison.workflow``: the station side is read-only, HQ's moves remain."""
+    from liaison.workflow import Side, sides_of
+
+    lead_id = _lead(world, S.SUBMITTED).id
+    station = db.session.get(Station, world.stations["hanoi"])
+    station.status = station_status
+    db.session.commit()
+    lead = db.session.get(TalentLead, lead_id, options=[db.selectinload(TalentLead.station)], populate_existing=True)
+    for key, sides in (("vol_hanoi", set()), ("asean_admin", set()), ("admin", {Side.HQ}), ("hq", {Side.HQ})):
+        user = db.session.get(User, world.users[key])
+        assert sides_of(user, lead.station) == sides, key
+    assert [m.name for m in available_moves(lead, db.session.get(User, world.users["vol_hanoi"]))] == []
+    assert [m.name for m in available_moves(lead, db.session.get(User, world.users["hq"]))] == ["start_review"]
+
+
+def test_core_and_plugins_share_one_machinery():
+    """One workflow module, one IllegalMove, one Conflict family, one commit helper, one today."""
+    from liaison import concurrency, workflow
+    from liaison.i18n import local_today
+    from plugins.asean_language_title import services as asean_services
+    from plugins.asean_language_title import workflow as asean
+    from plugins.europe_school_partnership import dates as europe_dates
+    from plugins.europe_school_partnership import services as europe_services
+    from plugins.europe_school_partnership import stages as europe
+
+    from liaison.leads import workflow as leads
+
+    for module in (leads, asean, europe):
+        assert isinstance(module.WORKFLOW, workflow.Workflow)
+        assert module.IllegalMove is workflow.IllegalMove
+        assert all(isinstance(move, workflow.Move) for move in module.MOVES.values())
+    for conflict in (services.Conflict, asean_services.Conflict, europe_services.Conflict):
+        assert issubclass(conflict, concurrency.Conflict)
+    assert europe_dates.local_today is local_today

@@ -7,19 +7,30 @@ from typing import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from .. import plugins
-from ..models import Contact, LeadEvent, LeadEventKind, LeadStatus, Role, TalentLead, User, db
+from .. import concurrency, plugins
+from ..models import (
+    OPEN_LEAD_STATUSES,
+    Contact,
+    LeadEvent,
+    LeadEventKind,
+    LeadStatus,
+    Role,
+    TalentLead,
+    User,
+    db,
+)
 from ..permissions import acts_for_station
 from .workflow import IllegalMove, apply_move
 
 LEAD_FIELDS = ("category", "field", "summary", "wants", "offer", "priority")
 OPTIONAL_TEXT = frozenset({"field", "wants", "offer"})
 EDITABLE_STATUSES = frozenset({LeadStatus.DRAFT, LeadStatus.NEEDS_INFO})
+# Landed, rejected, closed as lost, withdrawn: the record of what happened, no longer worked on.
+CLOSED_STATUSES = frozenset(LeadStatus) - OPEN_LEAD_STATUSES
 
 
-class Conflict(Exception):
+class Conflict(concurrency.Conflict):
     """The lead changed since the user loaded it (optimistic locking)."""
 
     message = _l("Someone else changed this lead while you were working on it. "
@@ -101,33 +112,28 @@ def create_lead(contact: Contact, data: dict, actor: User, *, token: str | None 
 
 def update_lead(lead: TalentLead, data: dict, actor: User, *, expected_version: int | None,
                 extra: dict | None = None) -> None:
-    _expect_version(lead, expected_version)
+    concurrency.check_version(lead, expected_version, Conflict)
     if not can_edit(lead, actor):
         raise IllegalMove(_l("This lead can no longer be edited."))
-    changed = [name for name in LEAD_FIELDS if name in data and getattr(lead, name) != _value(name, data)]
-    for name in changed:
-        setattr(lead, name, _value(name, data))
-    if changed or extra:
-        db.session.add(LeadEvent(lead=lead, actor_id=actor.id, kind=LeadEventKind.EDITED,
-                                 text=", ".join(changed) or None))
-    try:
+    with concurrency.commit_or_conflict(conflict=Conflict, undo_on=(Rejected,)):
+        changed = [name for name in LEAD_FIELDS if name in data and getattr(lead, name) != _value(name, data)]
+        for name in changed:
+            setattr(lead, name, _value(name, data))
+        if changed or extra:
+            db.session.add(LeadEvent(lead=lead, actor_id=actor.id, kind=LeadEventKind.EDITED,
+                                     text=", ".join(changed) or None))
         _check(lead, "save")
         db.session.flush()
         if extra:
             plugins.form_saved("lead", lead, extra, actor)
-        _commit()
-    except Rejected:
-        db.session.rollback()
-        raise
 
 
 def make_move(lead: TalentLead, move: str, actor: User, *, expected_version: int | None,
               comment: str | None = None, **data) -> LeadEvent:
-    _expect_version(lead, expected_version)
-    if move in ("submit", "answer"):
-        _check(lead, "submit")
-    event = apply_move(lead, move, actor, comment, **data)
-    _commit()
+    with concurrency.commit_or_conflict(lead, expected_version, conflict=Conflict):
+        if move in ("submit", "answer"):
+            _check(lead, "submit")
+        event = apply_move(lead, move, actor, comment, **data)
     _after_moves(lead, [event], actor)
     return event
 
@@ -156,12 +162,25 @@ def reviewers() -> list[User]:
     ))
 
 
+def can_assign(lead: TalentLead, user: User) -> bool:
+    """HQ assigns reviewers to open leads; a closed lead's reviewer is part of its record."""
+    return user.is_hq and lead.status not in CLOSED_STATUSES
+
+
 def assign_reviewer(leads: Iterable[TalentLead], reviewer: User | None, actor: User) -> int:
-    """Assign (or with ``None`` unassign) a reviewer; returns how many leads changed."""
+    """Assign (or with ``None`` unassign) a reviewer; returns how many leads changed.
+
+    Refused as a whole, changing nothing, if any of ``leads`` is closed (landed, rejected,
+    closed as lost, withdrawn)."""
     if not actor.is_hq:
         raise IllegalMove(_l("Only HQ assigns reviewers."))
     if reviewer is not None and not (reviewer.is_hq and reviewer.active):
         raise IllegalMove(_l("Choose an active HQ reviewer."))
+    leads = list(leads)
+    closed = [lead for lead in leads if lead.status in CLOSED_STATUSES]
+    if closed:
+        raise IllegalMove(_l("Closed leads keep their reviewer: %(leads)s cannot be reassigned.",
+                             leads=", ".join(f"#{lead.id}" for lead in closed)))
     changed = 0
     for lead in leads:
         new_id = reviewer.id if reviewer else None
@@ -171,19 +190,6 @@ def assign_reviewer(leads: Iterable[TalentLead], reviewer: User | None, actor: U
         db.session.add(LeadEvent(lead=lead, actor_id=actor.id, kind=LeadEventKind.ASSIGNED,
                                  text=reviewer.name if reviewer else None))
         changed += 1
-    _commit()
+    with concurrency.commit_or_conflict(conflict=Conflict):
+        pass
     return changed
-
-
-def _commit() -> None:
-    """Commit, turning a lost optimistic-locking race into ``Conflict``."""
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict() from exc
-
-
-def _expect_version(lead: TalentLead, expected: int | None) -> None:
-    if expected is not None and expected != lead.version:
-        raise Conflict()

@@ -14,7 +14,7 @@ from flask_login import current_user
 from ..models import db
 from . import activation, errors
 from .hookspecs import hookimpl, hookspec
-from .manager import ENTRY_POINT_GROUP, EXTENSION_KEY, PluginHost, host, invoke
+from .manager import ENTRY_POINT_GROUP, EXTENSION_KEY, PluginHost, host
 from .types import ExportColumn, NavItem, Panel, PluginInfo, Setting, Widget
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ __all__ = [
 def init_app(app: Flask) -> None:
     from .. import core_hooks
 
-    plugin_host = PluginHost()
+    plugin_host = PluginHost(trace=app.config.get("PLUGINS_TRACE") or None)  # else LIAISON_TRACE_PLUGINS
     app.extensions[EXTENSION_KEY] = plugin_host
     plugin_host.register(core_hooks, "liaison core")
     plugin_host.load(app)
@@ -165,19 +165,25 @@ def form_saved(form: str, record: Any, data: dict[str, Any], user) -> None:
     for name, value in data.items():
         plugin, _, field = name.partition(FIELD_SEPARATOR)
         by_plugin.setdefault(plugin, {})[field] = value
-    hook = host().pm.hook.liaison_form_saved
+    plugin_host = host()
     active = activation.active_for_station(record.station_id)
-    for impl in hook.get_hookimpls():
-        if impl.plugin_name not in active or impl.plugin_name not in by_plugin:
+    for impl in plugin_host.pm.hook.liaison_form_saved.get_hookimpls():
+        name = impl.plugin_name
+        if name not in active or name not in by_plugin:
             continue
         savepoint = db.session.begin_nested()
         try:
-            invoke(impl, {"form": form, "record": record, "data": by_plugin[impl.plugin_name], "user": user})
-            db.session.flush()
-            savepoint.commit()
-        except Exception as exc:
+            failed, _results = plugin_host.call_one("liaison_form_saved", name, form=form, record=record,
+                                                    data=by_plugin[name], user=user)
+            if not failed:
+                db.session.flush()
+        except Exception as exc:  # the plugin's changes could not be written
+            plugin_host.record_error(name, "liaison_form_saved", exc)
+            failed = True
+        if failed:  # the guard has recorded the plugin's error
             savepoint.rollback()
-            host().record_error(impl.plugin_name, "liaison_form_saved", exc)
+        else:
+            savepoint.commit()
 
 
 def validate_lead(lead: Any, action: str) -> list[str]:

@@ -21,6 +21,9 @@ Two kinds of hook:
   implementation runs inside its own guard: an exception is logged with the plugin's name,
   listed on the admin's Plugins page, and the page renders without that contribution.
 
+Hooks are called through pluggy (``PluginHost.call``), so ``firstresult`` hookspecs, hook
+wrappers and pluggy's call monitoring work; ``LIAISON_TRACE_PLUGINS=1`` logs every call.
+
 The reference documentation is ``docs/plugins.md``; a test fails when a hook is missing there.
 """
 from __future__ import annotations
@@ -40,7 +43,9 @@ def liaison_blueprints():
     Called once in ``create_app``. Name each blueprint after the plugin (its endpoints are then
     ``<plugin>.<view>``) and mount it under ``/p/<plugin>``. The core answers 404 for every
     route of a blueprint whose plugin is inactive for the current user; views showing one
-    record must still check activation for that record (``require_active_for_station``).
+    record must still check activation for that record — load it with
+    ``liaison.scope.get_or_404(Model, id, plugin=NAME)`` (404 out of scope or where the plugin
+    is off) and lists with ``scoped(stmt, Model, plugin=NAME)``.
     """
 
 

@@ -12,7 +12,6 @@ from sqlalchemy import Select, extract, func, select
 from sqlalchemy.orm import selectinload
 
 from liaison.models import User, db
-from liaison.plugins.activation import active_station_ids
 from liaison.scope import scoped
 
 from .choices import KNOWN_LANGUAGES, OPEN_STATUSES, PLUGIN, Level, Route, Status
@@ -23,8 +22,7 @@ AT_LEAST = "+"  # "associate_senior+" means Associate Senior Translator and abov
 
 def visible(user: User | None = None, stmt: Select | None = None) -> Select:
     stmt = stmt if stmt is not None else select(TitleApplication)
-    return scoped(stmt, TitleApplication, user).where(
-        TitleApplication.station_id.in_(sorted(active_station_ids(PLUGIN))))
+    return scoped(stmt, TitleApplication, user, plugin=PLUGIN)
 
 
 def level_codes(choice: str | None) -> list[str] | None:

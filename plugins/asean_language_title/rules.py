@@ -5,11 +5,13 @@ default by ``liaison.plugins.activation.settings``. The defaults follow the usua
 the translation title series: one year of practice for an Assistant Translator, then a minimum
 time in each title before the next.
 
-Routing: an application in a language the region's own panel evaluates goes to that panel
-(``local``); any other language goes to entrusted evaluation by the national body (委托评审).
-The defaults reflect the Guangxi seed — Lao, Thai and Khmer were entrusted in 2022, so the
-panel's languages are Vietnamese, Indonesian, Malay and Burmese. ``panel_highest_level`` lets a
-region whose panel may not award the top title entrust those applications whatever the language.
+Routing: the region's own panel is competent per language *and* level. For each language the
+setting ``panel_level_<code>`` says the highest title the panel awards in it (or none); an
+application up to that level goes to the panel (``local``), any other to entrusted evaluation by
+the national body (委托评审). The defaults follow the Guangxi seed: the panel evaluates 7
+languages, Thai among them, yet the senior (副高级 and 正高级) titles in Lao, Thai and Khmer were
+entrusted in 2022 — so in those three the panel awards up to Translator, in Vietnamese,
+Indonesian, Burmese and Malay up to Senior Translator, and Filipino is entrusted at every level.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from babel.lists import format_list
-from flask_babel import get_locale
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -26,7 +28,7 @@ from flask_babel import ngettext
 from liaison.plugins import Setting
 from liaison.plugins import activation
 
-from .choices import KNOWN_LANGUAGES, PLUGIN, Document, Level, Route
+from .choices import KNOWN_LANGUAGES, PLUGIN, Document, Level, Route, language_label
 
 DEFAULT_MIN_PRACTICE_YEARS = {
     Level.ASSISTANT: 1,
@@ -40,7 +42,13 @@ DEFAULT_MIN_TITLE_YEARS = {
     Level.ASSOCIATE_SENIOR: 5,
     Level.SENIOR: 5,
 }
-DEFAULT_PANEL_LANGUAGES = ["vi", "id", "ms", "my"]
+# The highest level the region's panel awards, per language (None: the panel does not evaluate it).
+DEFAULT_PANEL_LEVELS: dict[str, Level | None] = {
+    "vi": Level.SENIOR, "id": Level.SENIOR, "my": Level.SENIOR, "ms": Level.SENIOR,
+    "th": Level.TRANSLATOR, "lo": Level.TRANSLATOR, "km": Level.TRANSLATOR,
+    "fil": None,
+}
+NOT_EVALUATED = "none"  # the stored choice for "the panel does not evaluate this language"
 DEFAULT_REQUIRED_DOCUMENTS = [
     Document.ID_DOCUMENT.value, Document.DEGREE_CERTIFICATE.value, Document.WORK_SAMPLES.value,
     Document.EMPLOYER_RECOMMENDATION.value,
@@ -58,15 +66,24 @@ def title_setting(level: Level) -> str:
     return f"min_title_years_{level.value}"
 
 
+def panel_setting(language: str) -> str:
+    return f"panel_level_{language}"
+
+
+PANEL_LEVEL_CHOICES = ((NOT_EVALUATED, _l("Not evaluated by the panel: entrusted at every level")),
+                       *((level.value, _l("Up to %(level)s", level=level.label)) for level in Level))
+
+
 SETTINGS = (
     Setting("languages", "list", list(KNOWN_LANGUAGES), _l("Languages of applications"),
             help=_l("Language codes (ISO 639), one per line: vi, id, th, lo, km, my, ms, fil. "
                     "Add a code to accept applications in a further language.")),
-    Setting("panel_languages", "list", DEFAULT_PANEL_LANGUAGES, _l("Languages the region's own panel evaluates"),
-            help=_l("Applications in any other language are routed to entrusted evaluation.")),
-    Setting("panel_highest_level", "choice", Level.SENIOR.value, _l("Highest level the region's own panel awards"),
-            help=_l("Applications for a higher level are entrusted whatever their language."),
-            choices=tuple(Level.choices())),
+    *(Setting(panel_setting(language), "choice", highest.value if highest else NOT_EVALUATED,
+              _l("%(language)s: highest level the region's own panel awards", language=LazyString(language_label, language)),
+              help=_l("Applications for a higher level, or in a language the panel does not evaluate, are "
+                      "routed to entrusted evaluation."),
+              choices=PANEL_LEVEL_CHOICES)
+      for language, highest in DEFAULT_PANEL_LEVELS.items()),
     Setting("entrusted_body", "str", "", _l("Body in charge of entrusted evaluation"),
             help=_l("Leave blank for China International Communications Group (中国外文局).")),
     *(Setting(practice_setting(level), "int", years,
@@ -101,8 +118,7 @@ class Rules:
     """The settings in effect for one station, typed."""
 
     languages: tuple[str, ...]
-    panel_languages: frozenset[str]
-    panel_highest_level: Level
+    panel_levels: dict[str, Level]  # the highest level the panel awards, per language it evaluates
     entrusted_body: str
     min_practice_years: dict[Level, int]
     min_title_years: dict[Level, int]
@@ -110,14 +126,14 @@ class Rules:
 
     @classmethod
     def from_settings(cls, values: dict[str, Any]) -> Rules:
-        try:
-            highest = Level(values.get("panel_highest_level"))
-        except ValueError:
-            highest = Level.SENIOR
+        panel_levels = {}
+        for language, default in DEFAULT_PANEL_LEVELS.items():
+            value = values.get(panel_setting(language), default.value if default else NOT_EVALUATED)
+            if value in LEVEL_CODES:
+                panel_levels[language] = Level(value)
         return cls(
             languages=tuple(dict.fromkeys(_codes(values.get("languages"), list(KNOWN_LANGUAGES)))),
-            panel_languages=frozenset(_codes(values.get("panel_languages"), DEFAULT_PANEL_LANGUAGES)),
-            panel_highest_level=highest,
+            panel_levels=panel_levels,
             entrusted_body=str(values.get("entrusted_body") or "").strip(),
             min_practice_years={level: _int(values.get(practice_setting(level)), default)
                                 for level, default in DEFAULT_MIN_PRACTICE_YEARS.items()},
@@ -133,6 +149,15 @@ class Rules:
         return cls.from_settings(activation.settings(PLUGIN, station_id=station_id))
 
     @property
+    def panel_languages(self) -> frozenset[str]:
+        """The languages the panel evaluates at some level."""
+        return frozenset(self.panel_levels)
+
+    def required_for(self, application) -> frozenset[str]:
+        """The codes of the documents this application needs (the others, e.g. CATTI, are optional)."""
+        return frozenset(document.value for document in required_documents(Candidate.of(application), self))
+
+    @property
     def entrusted_body_label(self) -> str:
         return self.entrusted_body or _("China International Communications Group (中国外文局)")
 
@@ -141,7 +166,8 @@ class Rules:
 
 def route_for(language: str, level: str, rules: Rules) -> Route:
     """Where an application is evaluated, unless an admin overrides it."""
-    if language in rules.panel_languages and Level(level).rank <= rules.panel_highest_level.rank:
+    highest = rules.panel_levels.get(language)
+    if highest is not None and Level(level).rank <= highest.rank:
         return Route.LOCAL
     return Route.ENTRUSTED
 

@@ -3,14 +3,13 @@ re-route. Each function makes one change through ``workflow``, records it and co
 changes nothing and raises (``IllegalMove``, ``NotReady``, ``Conflict``)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
+from liaison import concurrency
 from liaison.models import Contact, User, db
 
 from .choices import Document, EventKind, Status
@@ -25,7 +24,7 @@ APPLICATION_FIELDS = (
 OPTIONAL_TEXT = frozenset({"education", "credentials", "representative_works"})
 
 
-class Conflict(Exception):
+class Conflict(concurrency.Conflict):
     """The application changed since the user loaded it (optimistic locking)."""
 
     message = _l("Someone else changed this application while you were working on it. "
@@ -99,7 +98,7 @@ def update_application(application: TitleApplication, data: dict[str, Any], acto
                        expected_version: int | None, submit: bool = False) -> list[str]:
     """Save the station's changes (``application.station`` loaded) and, if asked, submit or
     resubmit. Returns the names of the fields that changed."""
-    _expect_version(application, expected_version)
+    concurrency.check_version(application, expected_version, Conflict)
     if not can_edit(application, actor):
         raise IllegalMove(_l("Only drafts and applications returned for corrections can be edited."))
     values = _clean(data)
@@ -120,35 +119,19 @@ def update_application(application: TitleApplication, data: dict[str, Any], acto
 
 def make_move(application: TitleApplication, move: str, actor: User, *, expected_version: int | None,
               comment: str | None = None, **data) -> TitleEvent:
-    _expect_version(application, expected_version)
-    with _saving():
+    with _saving(application, expected_version):
         event = apply_move(application, move, actor, comment, **data)
     return event
 
 
 def change_route(application: TitleApplication, route: str, reason: str | None, actor: User, *,
                  expected_version: int | None) -> TitleEvent:
-    _expect_version(application, expected_version)
-    with _saving():
+    with _saving(application, expected_version):
         event = override_route(application, route, reason, actor)
     return event
 
 
-@contextmanager
-def _saving():
-    """Commit what the block changed; a lost optimistic-locking race becomes ``Conflict`` and an
-    illegal move leaves nothing behind."""
-    try:
-        yield
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict() from exc
-    except IllegalMove:
-        db.session.rollback()
-        raise
-
-
-def _expect_version(application: TitleApplication, expected: int | None) -> None:
-    if expected is not None and expected != application.version:
-        raise Conflict()
+def _saving(application: TitleApplication | None = None, expected_version: int | None = None):
+    """The core's commit: check the version, commit what the block changed; a lost race becomes
+    ``Conflict`` and an illegal move leaves nothing behind."""
+    return concurrency.commit_or_conflict(application, expected_version, conflict=Conflict, undo_on=(IllegalMove,))

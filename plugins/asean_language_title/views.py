@@ -13,8 +13,7 @@ from sqlalchemy.orm import selectinload
 from liaison.models import Contact, Station, db, utcnow
 from liaison.params import paginate
 from liaison.permissions import acts_for_station
-from liaison.plugins import require_active_for_station
-from liaison.scope import get_or_404
+from liaison.scope import get_or_404, station_for_new
 
 from . import queries, services
 from .choices import (
@@ -78,10 +77,10 @@ def statistics():
 # Create and edit -----------------------------------------------------------------------------
 
 def _station_contact(contact_id) -> Contact:
-    contact = get_or_404(Contact, contact_id, selectinload(Contact.station))
-    require_active_for_station(PLUGIN, contact.station_id)
-    if not acts_for_station(current_user, contact.station):
-        abort(403)
+    """The contact a new application is for: in scope with the plugin on (else 404), and of a
+    station the user records for (else 403) — the core's rule for every "new" page."""
+    contact = get_or_404(Contact, contact_id, selectinload(Contact.station), plugin=PLUGIN)
+    station_for_new(contact.station_id, plugin=PLUGIN)
     return contact
 
 
@@ -153,8 +152,7 @@ def _flash_saved(application: TitleApplication) -> None:
 @login_required
 def edit(application_id: int):
     application = get_or_404(TitleApplication, application_id, selectinload(TitleApplication.contact),
-                             selectinload(TitleApplication.station))
-    require_active_for_station(PLUGIN, application.station_id)
+                             selectinload(TitleApplication.station), plugin=PLUGIN)
     if not acts_for_station(current_user, application.station):
         abort(403)
     if not can_edit(application, current_user):
@@ -208,9 +206,7 @@ DETAIL_OPTIONS = (
 
 
 def _load(application_id: int) -> TitleApplication:
-    application = get_or_404(TitleApplication, application_id, *DETAIL_OPTIONS)
-    require_active_for_station(PLUGIN, application.station_id)
-    return application
+    return get_or_404(TitleApplication, application_id, *DETAIL_OPTIONS, plugin=PLUGIN)
 
 
 def _render_detail(application: TitleApplication, move_form: MoveForm | None = None,

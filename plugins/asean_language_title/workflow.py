@@ -7,9 +7,10 @@ and evaluation route may change.
                        ↑                         │                                       └─record_fail→ not_passed
                        └──resubmit── returned ←──┘ return_for_corrections
 
-Each move names the side that may make it: the **station** (its volunteers, the regional admins
-of its region and admins, only while the station is active — ``acts_for_station``) or **HQ**
-(HQ reviewers and admins). Submitting needs the eligibility rules met and the required
+Built on the core's generic ``liaison.workflow``. Each move names the side that may make it: the
+**station** (its volunteers, the regional admins of its region and admins, only while the
+station is active) or **HQ** (HQ reviewers and admins, also at a suspended station: HQ owns the
+evaluation — the core's one rule). Submitting needs the eligibility rules met and the required
 documents at hand; drafts may be saved regardless.
 
 The route (regional panel or entrusted evaluation) follows the region's settings while the
@@ -19,69 +20,24 @@ commits.
 """
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from liaison.i18n import local_today
 from liaison.models import User, db, utcnow
 from liaison.permissions import acts_for_station, administers_region
+from liaison.workflow import HQ, STATION, IllegalMove, Messages, Move, Side, Workflow
 
 from .choices import EDITABLE_STATUSES, ROUTE_FIXED_STATUSES, EventKind, Route, Status
 from .models import TitleApplication, TitleEvent
 from .rules import Candidate, Problem, Rules, route_for, submission_problems
 
+__all__ = ["AUTOMATIC", "MOVES", "WORKFLOW", "IllegalMove", "Move", "NotReady", "Side", "apply_move",
+           "available_moves", "can_edit", "can_override_route", "override_route", "refresh_route"]
+
 S = Status
 AUTOMATIC = "automatic"  # an override choice: drop the override, follow the settings again
-
-
-class Side(enum.Enum):
-    STATION = "station"
-    HQ = "hq"
-
-
-@dataclass(frozen=True)
-class Move:
-    name: str
-    label: object
-    sources: frozenset[Status]
-    target: Status
-    side: Side
-    needs_comment: bool = False
-    needs_certificate: bool = False  # certificate number and date
-    needs_decision_date: bool = False
-    checks_submission: bool = False  # eligibility rules and documents must be met
-    style: str = "primary"
-
-
-MOVES: dict[str, Move] = {
-    move.name: move
-    for move in (
-        Move("submit", _l("Submit"), frozenset({S.DRAFT}), S.SUBMITTED, Side.STATION, checks_submission=True),
-        Move("start_check", _l("Start materials check"), frozenset({S.SUBMITTED}), S.MATERIALS_CHECK, Side.HQ),
-        Move("return_for_corrections", _l("Return for corrections"), frozenset({S.MATERIALS_CHECK}), S.RETURNED,
-             Side.HQ, needs_comment=True, style="warning"),
-        Move("resubmit", _l("Resubmit"), frozenset({S.RETURNED}), S.SUBMITTED, Side.STATION,
-             checks_submission=True),
-        Move("send_to_evaluation", _l("Send to evaluation"), frozenset({S.MATERIALS_CHECK}), S.IN_EVALUATION,
-             Side.HQ, style="success"),
-        Move("record_pass", _l("Record title granted"), frozenset({S.IN_EVALUATION}), S.PASSED, Side.HQ,
-             needs_certificate=True, style="success"),
-        Move("record_fail", _l("Record not passed"), frozenset({S.IN_EVALUATION}), S.NOT_PASSED, Side.HQ,
-             needs_decision_date=True, style="danger"),
-    )
-}
-
-
-class IllegalMove(Exception):
-    """A change that is not allowed now; ``message`` is shown to the user, ``field`` names the
-    form field at fault, if any. Nothing has been changed."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 class NotReady(IllegalMove):
@@ -93,16 +49,58 @@ class NotReady(IllegalMove):
         self.problems = problems
 
 
+def _certificate(application, actor, data) -> None:
+    if not (data.get("certificate_number") or "").strip():
+        raise IllegalMove(_l("Give the number of the title certificate."), "certificate_number")
+
+
+def _decision_date(application, actor, data) -> None:
+    decision_date = data.get("decision_date")
+    if decision_date is None:
+        raise IllegalMove(_l("Give the date of the decision."), "decision_date")
+    if decision_date > local_today():
+        raise IllegalMove(_l("The date of the decision cannot be in the future."), "decision_date")
+
+
+def _ready_to_submit(application, actor, data) -> None:
+    problems = submission_problems(Candidate.of(application), Rules.for_station(application.station_id),
+                                   local_today())
+    if problems:
+        raise NotReady(problems)
+
+
+WORKFLOW = Workflow(
+    (
+        Move("submit", _l("Submit"), frozenset({S.DRAFT}), S.SUBMITTED, STATION, guards=(_ready_to_submit,)),
+        Move("start_check", _l("Start materials check"), frozenset({S.SUBMITTED}), S.MATERIALS_CHECK, HQ),
+        Move("return_for_corrections", _l("Return for corrections"), frozenset({S.MATERIALS_CHECK}), S.RETURNED,
+             HQ, needs_comment=True, style="warning"),
+        Move("resubmit", _l("Resubmit"), frozenset({S.RETURNED}), S.SUBMITTED, STATION, guards=(_ready_to_submit,)),
+        Move("send_to_evaluation", _l("Send to evaluation"), frozenset({S.MATERIALS_CHECK}), S.IN_EVALUATION,
+             HQ, style="success"),
+        Move("record_pass", _l("Record title granted"), frozenset({S.IN_EVALUATION}), S.PASSED, HQ,
+             needs=("certificate_number", "decision_date"), guards=(_certificate, _decision_date), style="success"),
+        Move("record_fail", _l("Record not passed"), frozenset({S.IN_EVALUATION}), S.NOT_PASSED, HQ,
+             needs=("decision_date",), guards=(_decision_date,), style="danger"),
+    ),
+    state_of=lambda application: application.status,
+    state_label=Status.label_of,
+    messages=Messages(
+        wrong_state=_l("An application that is “%(status)s” cannot be changed with “%(action)s”."),
+        not_allowed=_l("You are not allowed to do “%(action)s” on this application."),
+        comment_needed=_l("Please add a comment: the station needs to know what to correct."),
+    ),
+)
+MOVES: dict[str, Move] = WORKFLOW.moves
+
+
 def may_act(user: User, application: TitleApplication, side: Side) -> bool:
     """``application.station`` must be loaded."""
-    if side is Side.HQ:
-        return user.is_hq
-    return acts_for_station(user, application.station)
+    return side in WORKFLOW.sides_of(user, application)
 
 
 def available_moves(application: TitleApplication, user: User) -> list[Move]:
-    return [move for move in MOVES.values()
-            if application.status in move.sources and may_act(user, application, move.side)]
+    return WORKFLOW.available(application, user)
 
 
 def can_edit(application: TitleApplication, user: User) -> bool:
@@ -153,41 +151,20 @@ def apply_move(
 ) -> TitleEvent:
     """Make one move and record it; raise ``IllegalMove`` (``NotReady`` for unmet rules) and
     change nothing if the move is unknown, not possible now, not the actor's or missing data."""
-    move = MOVES.get(move_name)
-    if move is None:
-        raise IllegalMove(_l("Unknown action."))
-    if application.status not in move.sources:
-        raise IllegalMove(_l("An application that is “%(status)s” cannot be changed with “%(action)s”.",
-                             status=Status.label_of(application.status), action=move.label))
-    if not may_act(actor, application, move.side):
-        raise IllegalMove(_l("You are not allowed to do “%(action)s” on this application.", action=move.label))
-    comment = (comment or "").strip() or None
-    if move.needs_comment and not comment:
-        raise IllegalMove(_l("Please add a comment: the station needs to know what to correct."), "comment")
-    today = utcnow().date()
-    decides = move.needs_certificate or move.needs_decision_date
-    if move.needs_certificate:
-        certificate_number = (certificate_number or "").strip()
-        if not certificate_number:
-            raise IllegalMove(_l("Give the number of the title certificate."), "certificate_number")
-    if decides:
-        if decision_date is None:
-            raise IllegalMove(_l("Give the date of the decision."), "decision_date")
-        if decision_date > today:
-            raise IllegalMove(_l("The date of the decision cannot be in the future."), "decision_date")
-    if move.checks_submission:
-        rules = Rules.for_station(application.station_id)
-        problems = submission_problems(Candidate.of(application), rules, today)
-        if problems:
-            raise NotReady(problems)
-        refresh_route(application, actor, rules)
+    move, comment = WORKFLOW.check(application, move_name, actor, comment=comment, data={
+        "certificate_number": certificate_number, "decision_date": decision_date})
+    decides = "decision_date" in move.needs
+    if "certificate_number" in move.needs:
+        certificate_number = certificate_number.strip()
+    if _ready_to_submit in move.guards:
+        refresh_route(application, actor)
 
     # Everything is checked: from here on the move is made.
     details = None
     if decides:
         application.decision_date = decision_date
         details = {"decision_date": decision_date.isoformat()}
-    if move.needs_certificate:
+    if "certificate_number" in move.needs:
         application.certificate_number = certificate_number
         details["certificate_number"] = certificate_number
     if move.target is S.IN_EVALUATION:

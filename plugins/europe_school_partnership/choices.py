@@ -140,6 +140,8 @@ class EventKind(Labelled):
     DOCUMENT_REMOVED = "document_removed"
     NEXT_STEP = "next_step"
     NEXT_STEP_DONE = "next_step_done"
+    NEXT_STEP_CLOSED = "next_step_closed"  # closed with the partnership
+    DOCUMENT_WAIVED = "document_waived"  # a signing recorded without its document, with a reason
 
     @classmethod
     def _labels(cls):
@@ -151,4 +153,6 @@ class EventKind(Labelled):
             cls.DOCUMENT_REMOVED: _l("Document removed"),
             cls.NEXT_STEP: _l("Next step set"),
             cls.NEXT_STEP_DONE: _l("Next step done"),
+            cls.NEXT_STEP_CLOSED: _l("Next step closed with the partnership"),
+            cls.DOCUMENT_WAIVED: _l("Signing recorded without its document"),
         }

@@ -1,21 +1,16 @@
-""""Today" as the user sees it.
+"""Dates of the partnership calendar.
 
-Move dates, due dates and the overdue list are calendar dates the user picks in their own time
-zone; comparing them with the UTC date would call a date "in the future" every morning in China
-before 8 o'clock.
+"Today" is the core's ``liaison.i18n.local_today`` (the user's time zone): move dates, due dates
+and the overdue list are calendar dates the user picks in their own zone; comparing them with
+the UTC date would call a date "in the future" every morning in China before 8 o'clock.
 """
 from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import to_user_timezone
+from liaison.i18n import local_today
 
-from liaison.models import utcnow
-
-
-def local_today() -> date:
-    """The date in the user's time zone (the app's default zone outside a request)."""
-    return to_user_timezone(utcnow()).date()
+__all__ = ["local_today", "month_end"]
 
 
 def month_end(day: date) -> date:

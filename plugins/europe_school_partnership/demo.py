@@ -181,14 +181,17 @@ def _add(sample: Sample, station: Station, volunteer: User, hq: User, today) -> 
     db.session.add(partnership)
     db.session.add(PartnershipEvent(partnership=partnership, actor_id=volunteer.id, happened_on=started,
                                     created_at=_at(started), kind=EventKind.CREATED, to_stage=Stage.FIRST_CONTACT))
-    for step in sample.steps:
-        on = today - timedelta(days=step.days_ago)
-        event = apply_move(partnership, step.move, hq if step.by_hq else volunteer, on=on, note=step.note, today=today)
-        event.created_at = _at(on)
+    # Documents first: a signing is recorded only with its document registered.
     for kind, title, days_ago, note in sample.documents:
         signed_on = today - timedelta(days=days_ago) if days_ago is not None else None
         db.session.add(PartnershipDocument(partnership=partnership, kind=kind, title=title, signed_on=signed_on,
                                            note=note, created_by_id=volunteer.id))
+    db.session.flush()
+    for step in sample.steps:
+        on = today - timedelta(days=step.days_ago)
+        event = apply_move(partnership, step.move, hq if step.by_hq else volunteer, on=on, note=step.note, today=today,
+                           confirmed=True)
+        event.created_at = _at(on)
     if sample.next_step:
         due = _due(sample.next_step_due, today, started)
         partnership.next_step, partnership.next_step_due = sample.next_step, due

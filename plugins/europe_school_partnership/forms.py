@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from liaison.forms import BaseForm, CountryCode, SelectField, SelectMultipleField
@@ -76,6 +76,11 @@ class MoveForm(BaseForm):
     on = DateField(_l("Date"), validators=[InputRequired(message=_l("Give the date it happened."))],
                    description=_l("The day of the meeting or the signing."))
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
+    # Ending a partnership must be confirmed: checked by the stage machine, not only in the page.
+    confirm = BooleanField(_l("I confirm"))
+    override_reason = TextAreaField(
+        _l("Go ahead without the document — reason"), validators=[Optional(), Length(max=2000)],
+        description=_l("Only if the signed document cannot be registered now; the reason is kept in the timeline."))
 
 
 class NextStepForm(BaseForm):

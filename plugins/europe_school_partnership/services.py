@@ -2,8 +2,9 @@
 queries behind the list, board, counts and overdue pages, and every write (each one with its
 timeline event). Stage changes themselves are decided in ``stages``.
 
-Every query starts from ``visible_partnerships``: the user's scope (``liaison.scope.scoped``)
-and the stations where the plugin is switched on.
+Every query starts from ``visible_partnerships``: the user's scope and the stations where the
+plugin is switched on (``liaison.scope.scoped(..., plugin=NAME)``). Writes check the version and
+commit with the core's ``liaison.concurrency.commit_or_conflict``.
 """
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from typing import Iterable
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
-from liaison.models import Contact, Station, StationStatus, User, db
+from liaison import concurrency
+from liaison.models import Contact, Station, User, db
 from liaison.permissions import acts_for_station
-from liaison.plugins.activation import active_station_ids
-from liaison.scope import scoped, visible_stations_query
+from liaison.scope import recordable_stations, scoped
+from liaison.scope import station_for_new as _station_for_new
 
 from .choices import CLOSED_STAGES, NAME, DocumentKind, EventKind, Stage
 from .dates import local_today, month_end
@@ -34,7 +35,7 @@ OPTIONAL_TEXT = frozenset({"home_name_zh", "partner_name_original", "partner_cit
 LIST_OPTIONS = (selectinload(Partnership.station),)
 
 
-class Conflict(Exception):
+class Conflict(concurrency.Conflict):
     """The partnership changed since the user loaded it (optimistic locking)."""
 
     message = _l("Someone else changed this partnership while you were working on it. "
@@ -51,9 +52,12 @@ def can_manage(user: User, station: Station) -> bool:
 
 def manageable_stations(user: User) -> list[Station]:
     """Active stations in the user's scope, with the plugin on, where the user may record."""
-    stmt = visible_stations_query(user).where(
-        Station.status == StationStatus.ACTIVE, Station.id.in_(sorted(active_station_ids(NAME))))
-    return [station for station in db.session.scalars(stmt) if can_manage(user, station)]
+    return recordable_stations(user, plugin=NAME, may=can_manage)
+
+
+def station_for_new(requested, user: User) -> tuple[Station | None, list[Station]]:
+    """The station a new partnership is for: the core's rule (``liaison.scope.station_for_new``)."""
+    return _station_for_new(requested, plugin=NAME, user=user, may=can_manage)
 
 
 def station_contacts(station_id: int) -> list[Contact]:
@@ -64,8 +68,7 @@ def station_contacts(station_id: int) -> list[Contact]:
 
 def visible_partnerships(user: User | None = None) -> Select:
     """Partnerships in the user's scope, of stations where the plugin is on."""
-    return scoped(select(Partnership), Partnership, user).where(
-        Partnership.station_id.in_(sorted(active_station_ids(NAME))))
+    return scoped(select(Partnership), Partnership, user, plugin=NAME)
 
 
 @dataclass
@@ -234,29 +237,30 @@ def create_partnership(station: Station, data: dict, actor: User, *, today: date
 def update_partnership(partnership: Partnership, data: dict, actor: User, *, expected_version: int | None) -> list[str]:
     """Save the details (not the stage); returns the names of the changed fields.
     ``partnership.station`` and ``partnership.contacts`` must be loaded."""
-    _expect_version(partnership, expected_version)
+    concurrency.check_version(partnership, expected_version, Conflict)
     if not can_manage(actor, partnership.station):
         raise IllegalMove(_l("You cannot edit this partnership."))
     contacts = _contacts_of(partnership.station_id, data.get("contact_ids"))
-    changed = [name for name in DETAIL_FIELDS if getattr(partnership, name) != _clean(name, data.get(name))]
-    for name in changed:
-        setattr(partnership, name, _clean(name, data.get(name)))
-    if {c.id for c in contacts} != {c.id for c in partnership.contacts}:
-        partnership.contacts = contacts
-        changed.append("contacts")
-    if changed:
-        partnership.updated_by_id = actor.id
-        db.session.add(PartnershipEvent(partnership=partnership, actor_id=actor.id, happened_on=local_today(),
-                                        kind=EventKind.EDITED, text=", ".join(changed)))
-    _commit()
+    with concurrency.commit_or_conflict(conflict=Conflict):
+        changed = [name for name in DETAIL_FIELDS if getattr(partnership, name) != _clean(name, data.get(name))]
+        for name in changed:
+            setattr(partnership, name, _clean(name, data.get(name)))
+        if {c.id for c in contacts} != {c.id for c in partnership.contacts}:
+            partnership.contacts = contacts
+            changed.append("contacts")
+        if changed:
+            partnership.updated_by_id = actor.id
+            db.session.add(PartnershipEvent(partnership=partnership, actor_id=actor.id, happened_on=local_today(),
+                                            kind=EventKind.EDITED, text=", ".join(changed)))
     return changed
 
 
 def make_move(partnership: Partnership, move: str, actor: User, *, on: date | None, note: str | None,
-              expected_version: int | None) -> PartnershipEvent:
-    _expect_version(partnership, expected_version)
-    event = apply_move(partnership, move, actor, on=on, note=note, today=local_today())
-    _commit()
+              expected_version: int | None, confirmed: bool = False,
+              override_reason: str | None = None) -> PartnershipEvent:
+    with concurrency.commit_or_conflict(partnership, expected_version, conflict=Conflict):
+        event = apply_move(partnership, move, actor, on=on, note=note, today=local_today(), confirmed=confirmed,
+                           override_reason=override_reason)
     return event
 
 
@@ -281,24 +285,23 @@ def _set_next_step(partnership: Partnership, text: str, due: date | None, actor:
 
 def set_next_step(partnership: Partnership, text: str, due: date | None, actor: User, *,
                   expected_version: int | None) -> None:
-    _expect_version(partnership, expected_version)
-    _check_open_and_manageable(partnership, actor)
-    _set_next_step(partnership, text, due, actor, local_today())
-    _commit()
+    with concurrency.commit_or_conflict(partnership, expected_version, conflict=Conflict):
+        _check_open_and_manageable(partnership, actor)
+        _set_next_step(partnership, text, due, actor, local_today())
 
 
 def complete_next_step(partnership: Partnership, actor: User, *, expected_version: int | None) -> None:
-    _expect_version(partnership, expected_version)
-    _check_open_and_manageable(partnership, actor, closed_ok=True)
-    if not partnership.next_step:
-        raise IllegalMove(_l("There is no next step to mark as done."))
-    db.session.add(PartnershipEvent(partnership=partnership, actor_id=actor.id, happened_on=local_today(),
-                                    kind=EventKind.NEXT_STEP_DONE, text=partnership.next_step,
-                                    due_on=partnership.next_step_due))
-    partnership.next_step = None
-    partnership.next_step_due = None
-    partnership.updated_by_id = actor.id
-    _commit()
+    with concurrency.commit_or_conflict(partnership, expected_version, conflict=Conflict):
+        # A concluded or dropped partnership's step was closed with it: nothing to mark as done.
+        _check_open_and_manageable(partnership, actor)
+        if not partnership.next_step:
+            raise IllegalMove(_l("There is no next step to mark as done."))
+        db.session.add(PartnershipEvent(partnership=partnership, actor_id=actor.id, happened_on=local_today(),
+                                        kind=EventKind.NEXT_STEP_DONE, text=partnership.next_step,
+                                        due_on=partnership.next_step_due))
+        partnership.next_step = None
+        partnership.next_step_due = None
+        partnership.updated_by_id = actor.id
 
 
 def add_document(partnership: Partnership, data: dict, actor: User) -> PartnershipDocument:
@@ -333,21 +336,8 @@ def remove_document(partnership: Partnership, document_id: int, actor: User) -> 
     return document
 
 
-def _check_open_and_manageable(partnership: Partnership, actor: User, closed_ok: bool = False) -> None:
+def _check_open_and_manageable(partnership: Partnership, actor: User) -> None:
     if not can_manage(actor, partnership.station):
         raise IllegalMove(_l("You cannot change this partnership."))
-    if partnership.is_closed and not closed_ok:
+    if partnership.is_closed:
         raise IllegalMove(_l("A concluded or dropped partnership has no next step."))
-
-
-def _expect_version(partnership: Partnership, expected: int | None) -> None:
-    if expected is not None and expected != partnership.version:
-        raise Conflict()
-
-
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict() from exc

@@ -9,14 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from liaison.i18n import country_name, display_name, sort_key
+from liaison.i18n import country_name, display_name, name_order, sort_key
 from liaison.models import Station, db
 from liaison.params import paginate, parse_id
-from liaison.plugins import require_active_for_station
-from liaison.plugins.activation import active_station_ids
-from liaison.scope import get_or_404, visible_stations_query
+from liaison.scope import get_or_404, scoped
 
 from . import services
 from .choices import NAME, ProgrammeKind, Stage
@@ -48,9 +47,7 @@ DETAIL_OPTIONS = (
 
 def _load(partnership_id: int, *options) -> Partnership:
     """One partnership in the user's scope with the plugin on for its station, else 404."""
-    partnership = get_or_404(Partnership, partnership_id, *options)
-    require_active_for_station(NAME, partnership.station_id)
-    return partnership
+    return get_or_404(Partnership, partnership_id, *options, plugin=NAME)
 
 
 def _load_for_change(partnership_id: int, *options) -> Partnership:
@@ -69,8 +66,8 @@ def _filters(stage_choice: bool = True) -> tuple[FilterForm, services.Filters]:
     form.country.choices = [("", _("Any country"))] + sorted(
         ((code, country_name(code)) for code in countries), key=lambda item: sort_key(item[1]))
     form.programme.choices = [("", _("Any programme"))] + ProgrammeKind.choices()
-    stations = db.session.scalars(visible_stations_query().where(
-        Station.id.in_(sorted(active_station_ids(NAME))))).all()
+    stations = db.session.scalars(
+        scoped(select(Station), Station, current_user, plugin=NAME).order_by(*name_order(Station))).all()
     form.station.choices = [("", _("Any station"))] + [(str(s.id), display_name(s)) for s in stations]
     form.stage.choices = [("", _("Any stage")), ("open", _("Open (not concluded or dropped)"))] + Stage.choices()
     form.due.choices = [("", _("Any next step")), ("overdue", _("Next step overdue")),
@@ -129,15 +126,10 @@ def overdue():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def create():
-    stations = services.manageable_stations(current_user)
-    if not stations:
-        abort(403)
-    chosen = parse_id(request.args.get("station_id"))
-    station = next((s for s in stations if s.id == chosen), None)
+    # The core decides, as for its own forms: the named station or 404/403, never another one.
+    station, stations = services.station_for_new(request.args.get("station_id"), current_user)
     if station is None:
-        if len(stations) > 1:
-            return render_template(f"{NAME}/choose_station.html", stations=stations)
-        station = stations[0]
+        return render_template(f"{NAME}/choose_station.html", stations=stations)
     form = NewPartnershipForm(contacts=services.station_contacts(station.id))
     if request.method == "GET":
         form.first_contact_on.data = local_today()
@@ -171,6 +163,9 @@ def _render_detail(partnership: Partnership, *, move_form: MoveForm | None = Non
             move_forms[move.name] = move_form
         else:
             move_forms[move.name] = MoveForm(formdata=None, move=move.name, version=partnership.version, on=today)
+    for name, form in move_forms.items():  # several forms on one page: unique ids, so labels match
+        for form_field in form:
+            form_field.id = f"{name}-{form_field.name}"
     if manage and not partnership.is_closed and step_form is None:
         step_form = NextStepForm(formdata=None, version=partnership.version, next_step=partnership.next_step,
                                  next_step_due=partnership.next_step_due)
@@ -180,6 +175,7 @@ def _render_detail(partnership: Partnership, *, move_form: MoveForm | None = Non
         step_form=step_form if manage else None,
         document_form=(document_form or DocumentForm(formdata=None)) if manage else None,
         complete_form=CompleteStepForm(formdata=None, version=partnership.version), today=today,
+        document_kinds={document.kind for document in partnership.documents},
     ), status
 
 
@@ -217,7 +213,8 @@ def move(partnership_id: int):
         return _render_detail(partnership, move_form=form, status=400)
     try:
         event = services.make_move(partnership, form.move.data, current_user, on=form.on.data,
-                                   note=form.note.data, expected_version=form.version.data)
+                                   note=form.note.data, expected_version=form.version.data,
+                                   confirmed=bool(form.confirm.data), override_reason=form.override_reason.data)
     except services.Conflict as exc:
         return _conflict(exc, partnership_id)
     except IllegalMove as exc:
