@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from .i18n import country_name, display_name, phone_display
 from .models import LandingKind, LeadCategory, LeadStatus, Priority, Role
 from .plugins.hookspecs import hookimpl
 from .plugins.types import ExportColumn, NavItem, PluginInfo
@@ -49,7 +50,7 @@ def liaison_export_columns(export):
             ExportColumn("status", _l("Status"), lambda lead: str(LeadStatus.label_of(lead.status))),
             ExportColumn("category", _l("Category"), lambda lead: str(LeadCategory.label_of(lead.category))),
             ExportColumn("priority", _l("Priority"), lambda lead: str(Priority(lead.priority).label)),
-            ExportColumn("station", _l("Station"), lambda lead: lead.station.name),
+            ExportColumn("station", _l("Station"), lambda lead: display_name(lead.station)),
             ExportColumn("contact", _l("Contact"), lambda lead: lead.contact.name),
             ExportColumn("contact_zh", _l("Chinese name"), lambda lead: lead.contact.name_zh or ""),
             ExportColumn("field", _l("Field"), lambda lead: lead.field or ""),
@@ -66,14 +67,14 @@ def liaison_export_columns(export):
             ExportColumn("name", _l("Name"), lambda c: c.name),
             ExportColumn("name_zh", _l("Chinese name"), lambda c: c.name_zh or ""),
             ExportColumn("name_original", _l("Name in original script"), lambda c: c.name_original or ""),
-            ExportColumn("station", _l("Station"), lambda c: c.station.name),
+            ExportColumn("station", _l("Station"), lambda c: display_name(c.station)),
             ExportColumn("organisation", _l("Organisation"), lambda c: c.organisation or ""),
             ExportColumn("position", _l("Position"), lambda c: c.position or ""),
             ExportColumn("field", _l("Field"), lambda c: c.field or ""),
-            ExportColumn("country", _l("Country"), lambda c: c.country or ""),
+            ExportColumn("country", _l("Country"), lambda c: country_name(c.country)),
             ExportColumn("city", _l("City"), lambda c: c.city or ""),
             ExportColumn("email", _l("E-mail"), lambda c: c.email or ""),
-            ExportColumn("phone", _l("Phone"), lambda c: c.phone or ""),
+            ExportColumn("phone", _l("Phone"), lambda c: phone_display(c.phone)),
             ExportColumn("tags", _l("Tags"), lambda c: c.tags or ""),
         ]
     return None

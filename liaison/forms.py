@@ -10,7 +10,7 @@ from wtforms import PasswordField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
-from .i18n import COUNTRY_CODES
+from .i18n import COUNTRY_CODES, country_name
 
 
 # Control characters have no place in form input, and PostgreSQL refuses NUL in text outright.
@@ -57,22 +57,44 @@ class CountryCode:
 
 
 class PhoneNumber:
-    """A phone number that ``phonenumbers`` can parse, in international form or local to the
-    country given in ``country_field``."""
+    """A phone number that ``phonenumbers`` can parse, in international form or local to a
+    country: the form's ``phone_region`` (a contact's station's country) if it has one, else the
+    country chosen in ``country_field``.
+
+    A valid number is rewritten in international form ("+39 02 1234 5678") so the page shows how
+    it was read; an invalid one stays as typed, with the error next to it.
+    """
 
     def __init__(self, country_field: str | None = None):
         self.country_field = country_field
 
     def __call__(self, form, field):
-        if not field.data:
+        if not field.data or not str(field.data).strip():
             return
-        if normalise_phone(field.data, self._country(form)) is None:
+        region = self._country(form)
+        e164 = normalise_phone(field.data, region)
+        if e164 is None:
+            if region and not str(field.data).strip().startswith("+"):
+                raise ValidationError(_l(
+                    "Enter a valid phone number, e.g. +39 02 1234 5678. A number without “+” and a country "
+                    "code is read as a number in %(country)s.", country=country_name(region)))
             raise ValidationError(_l("Enter a valid phone number, e.g. +39 02 1234 5678."))
+        field.data = format_phone(e164)
 
     def _country(self, form):
+        region = getattr(form, "phone_region", None)
+        if region:
+            return region
         if self.country_field and self.country_field in form:
             return form[self.country_field].data or None
         return None
+
+
+def format_phone(value: str | None) -> str:
+    """A stored (E.164) number in international format for pages; see ``i18n.phone_display``."""
+    from .i18n import phone_display
+
+    return phone_display(value)
 
 
 def normalise_phone(raw: str | None, country: str | None = None) -> str | None:

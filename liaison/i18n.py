@@ -90,6 +90,84 @@ def is_chinese() -> bool:
     return str(get_locale() or "").startswith("zh")
 
 
+# Dates ------------------------------------------------------------------------------------
+
+# One medium date format per language (issue 8): English reads day-month-year ("27 Nov 2026"),
+# as British English writes it, not CLDR's US default ("Nov 27, 2026", "11/27/26").
+DATE_LOCALES = {"en": "en_GB", "zh": "zh_Hans_CN"}
+
+
+def date_locale(locale: str) -> str:
+    """The locale whose date patterns a language uses: a bare language takes ``DATE_LOCALES``."""
+    return locale if "_" in locale else DATE_LOCALES.get(locale, locale)
+
+
+class DateFormatter:
+    """Dates and times in one locale and time zone, patterns parsed once.
+
+    Built once per request (``date_formatter()``) and used for every row of a table, instead of
+    Babel's per-call lookup of locale, time zone and pattern. Naive datetimes are UTC, as stored.
+    """
+
+    def __init__(self, locale: str, tz):
+        from babel.dates import parse_pattern
+
+        self.locale = Locale.parse(date_locale(locale))
+        self.tz = tz
+        self._date = parse_pattern(self.locale.date_formats["medium"].pattern)
+        self._time = parse_pattern(self.locale.time_formats["short"].pattern)
+        self._joiner = str(self.locale.datetime_formats["medium"])  # "{1}, {0}": date, time
+        self._days: dict[date, str] = {}  # rows of a table share few days: format each once
+
+    def _local(self, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(self.tz)
+
+    def date(self, value) -> str:
+        if not value:
+            return ""
+        if isinstance(value, datetime):
+            value = self._local(value).date()
+        text = self._days.get(value)
+        if text is None:
+            text = self._days[value] = self._date.apply(value, self.locale)
+        return text
+
+    def datetime(self, value) -> str:
+        if not value:
+            return ""
+        if not isinstance(value, datetime):
+            return self.date(value)
+        value = self._local(value)
+        return self._joiner.replace("{1}", self.date(value.date())).replace(
+            "{0}", self._time.apply(value, self.locale))
+
+
+def date_formatter() -> DateFormatter:
+    """The request's formatter for the user's locale and time zone (one per request)."""
+    locale, tz = str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"]), get_timezone()
+    if not has_request_context():
+        return DateFormatter(locale, tz)
+    from flask import g
+
+    cached = g.get("_date_formatter")
+    if cached is None or cached[0] != (locale, str(tz)):
+        cached = ((locale, str(tz)), DateFormatter(locale, tz))
+        g._date_formatter = cached
+    return cached[1]
+
+
+def format_date(value) -> str:
+    """A date (or the day of a UTC datetime in the user's time zone), medium format."""
+    return date_formatter().date(value)
+
+
+def format_datetime(value) -> str:
+    """Medium date and short time in the user's time zone: "27 Nov 2026, 14:05"."""
+    return date_formatter().datetime(value)
+
+
 # Names ------------------------------------------------------------------------------------
 
 # Names an official Chinese platform must use where CLDR's differ; for languages, the terms of
@@ -141,8 +219,43 @@ def name_order(model):
     return (model.sort_key if is_chinese() else model.name), model.id
 
 
-def display_name(record) -> str:
-    """A station's or region's name in the viewer's language, if it has one."""
-    if is_chinese() and getattr(record, "name_zh", None):
-        return record.name_zh
-    return record.name
+def display_name(record=None, name_zh: str | None = None) -> str:
+    """A station's or region's name in the viewer's language: the Chinese name for a Chinese
+    reader when there is one, else the (English) name.
+
+    ``record`` is anything with ``name`` and ``name_zh`` (a model, a result row, a dict), or the
+    name itself with the Chinese one in ``name_zh``. Every screen, export and report showing a
+    station or region name goes through here.
+    """
+    if record is None:
+        return ""
+    if isinstance(record, str):
+        name = record
+    elif isinstance(record, dict):
+        name, name_zh = record.get("name") or "", record.get("name_zh")
+    else:
+        name, name_zh = record.name, getattr(record, "name_zh", None)
+    if name_zh and is_chinese():
+        return name_zh
+    return name or name_zh or ""
+
+
+def region_label(region) -> str:
+    """A region as a choice: its code and its name in the viewer's language."""
+    return f"{region.code} — {display_name(region)}"
+
+
+def phone_display(value: str | None) -> str:
+    """A stored phone number (E.164) in international format, "+39 02 1234 5678"; anything the
+    library cannot parse (legacy data) as it was stored."""
+    if not value:
+        return ""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_valid_number(number):
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

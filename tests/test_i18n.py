@@ -165,10 +165,27 @@ def test_dates_follow_the_locale_and_the_users_time_zone(app, client, auth, worl
     auth.login(world.emails["vol_hanoi"])
     client.post("/language", data={"locale": "en"})
     english = client.get(f"/leads/{world.leads['hanoi_submitted']}").get_data(as_text=True)
-    assert "Mar 2, 2025" in english and "6:30" in english
+    assert "2 Mar 2025" in english and "06:30" in english  # day-month-year, 24-hour clock
+    assert "Mar 2, 2025" not in english and "3/2/25" not in english
     client.post("/language", data={"locale": "zh_Hans_CN"})
     chinese = client.get(f"/leads/{world.leads['hanoi_submitted']}").get_data(as_text=True)
-    assert "2025年3月2日" in chinese and "06:30" in chinese
+    assert "2025年3月2日" in chinese and "06:30" in chinese and "2025/3/2" not in chinese
+
+
+def test_one_medium_date_format_per_locale(app):
+    """Issue 8: English as en-GB (27 Nov 2026), Chinese as 2026年11月27日 — whatever format a
+    template asks for, never 2026/11/27 or the US 11/27/26."""
+    from datetime import date
+
+    render = app.jinja_env.from_string("{{ day|date }}|{{ day|date('short') }}|{{ moment|datetime('short') }}")
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        day, moment = date(2026, 11, 27), datetime(2026, 11, 27, 6, 5)  # UTC; 14:05 in Shanghai
+        with force_locale("en"):
+            assert render.render(day=day, moment=moment) == "27 Nov 2026|27 Nov 2026|27 Nov 2026, 14:05"
+        with force_locale("zh_Hans_CN"):
+            assert render.render(day=day, moment=moment) == "2026年11月27日|2026年11月27日|2026年11月27日 14:05"
 
 
 def test_numbers_follow_the_locale(app):

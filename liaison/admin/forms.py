@@ -32,5 +32,7 @@ class RegionForm(BaseForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20),
                                               Regexp(r"^[A-Z][A-Z0-9_]*$", message=_l("Capital letters, digits and _ only, e.g. ASEAN."))],
                        filters=[lambda v: v.upper() if isinstance(v, str) else v])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    name_zh = StringField(_l("Chinese name"), validators=[Optional(), Length(max=120)])
+    name = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)],
+                       description=_l("Shown to readers using English, e.g. Europe."))
+    name_zh = StringField(_l("Chinese name"), validators=[Optional(), Length(max=120)],
+                          description=_l("Shown to readers using Chinese, e.g. 欧洲; blank shows the English name."))

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, optional_email
+from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, format_phone, optional_email
 from ..i18n import country_choices
 from ..models import ContactKind
 
@@ -24,7 +24,8 @@ class ContactForm(BaseForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
     email = optional_email(_l("E-mail"))
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), PhoneNumber("country")],
-                        description=_l("International form, e.g. +39 02 1234 5678."))
+                        description=_l("International form, e.g. +39 02 1234 5678; a number without “+” is read "
+                                       "as a number in the station's country."))
     messaging = StringField(_l("Messaging handle"), validators=[Optional(), Length(max=200)],
                             description=_l("e.g. WeChat: marco_rossi"))
     languages = StringField(_l("Languages"), validators=[Optional(), Length(max=200)],
@@ -35,9 +36,13 @@ class ContactForm(BaseForm):
     confirm_duplicate = BooleanField(_l("Save anyway: this is a different contact"))
     submission_token = HiddenField()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, phone_region: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices(blank="—")
+        # A number typed without "+" is read in the station's country (see forms.PhoneNumber).
+        self.phone_region = phone_region
+        if self.phone.data and not self.is_submitted():
+            self.phone.data = format_phone(self.phone.data)  # stored as E.164, edited as "+66 2 123 4567"
 
 
 class ContactSearchForm(BaseForm):

@@ -10,7 +10,7 @@ from .. import plugins
 from ..forms import normalise_phone
 from ..models import Contact, Station, User, db
 from ..scope import scoped
-from ..search import contains, has_item
+from ..search import contact_condition, has_item
 
 CONTACT_FIELDS = (
     "kind", "name", "name_zh", "name_original", "organisation", "position", "field", "country",
@@ -24,16 +24,24 @@ def _clean_list(text: str | None) -> str | None:
     return ", ".join(dict.fromkeys(items)) or None
 
 
-def _apply(contact: Contact, data: dict) -> None:
+def _apply(contact: Contact, data: dict, station: Station | None = None) -> None:
     for name in CONTACT_FIELDS:
         if name in data:
             value = data[name]
             setattr(contact, name, value if value not in ("",) else None)
     contact.country = (contact.country or "").upper() or None
     contact.email_normalized = contact.email.lower() if contact.email else None
-    contact.phone_e164 = normalise_phone(contact.phone, contact.country)
+    # A number without "+" is read in the station's country; a valid one is stored as E.164.
+    contact.phone_e164 = normalise_phone(contact.phone, phone_region(station, contact.country))
+    if contact.phone_e164:
+        contact.phone = contact.phone_e164
     contact.languages = _clean_list(contact.languages)
     contact.tags = _clean_list(contact.tags)
+
+
+def phone_region(station: Station | None, country: str | None = None) -> str | None:
+    """Where a phone number without "+" is read: the station's country, else the contact's."""
+    return (station.country if station is not None else None) or country or None
 
 
 def find_duplicates(station_id: int, email: str | None, phone: str | None, country: str | None,
@@ -42,7 +50,7 @@ def find_duplicates(station_id: int, email: str | None, phone: str | None, count
     conditions = []
     if email:
         conditions.append(Contact.email_normalized == email.strip().lower())
-    e164 = normalise_phone(phone, country)
+    e164 = normalise_phone(phone, phone_region(db.session.get(Station, station_id), country) if phone else country)
     if e164:
         conditions.append(Contact.phone_e164 == e164)
     if not conditions:
@@ -67,7 +75,7 @@ def create_contact(station: Station, data: dict, actor: User, token: str | None 
         return existing
     contact = Contact(station_id=station.id, created_by_id=actor.id, updated_by_id=actor.id,
                       submission_token=token or None)
-    _apply(contact, data)
+    _apply(contact, data, station)
     db.session.add(contact)
     try:
         db.session.flush()
@@ -85,7 +93,7 @@ def create_contact(station: Station, data: dict, actor: User, token: str | None 
 
 
 def update_contact(contact: Contact, data: dict, actor: User, extra: dict | None = None) -> None:
-    _apply(contact, data)
+    _apply(contact, data, db.session.get(Station, contact.station_id))
     contact.updated_by_id = actor.id
     db.session.flush()
     if extra:
@@ -98,8 +106,7 @@ def search(user: User, q: str | None = None, station_id: int | None = None, kind
     """Contacts in the user's scope; ``q`` matches any name script, organisation or e-mail."""
     stmt = scoped(select(Contact), Contact, user)
     if q:
-        stmt = stmt.where(contains(q, Contact.name, Contact.name_zh, Contact.name_original,
-                                   Contact.organisation, Contact.email_normalized))
+        stmt = stmt.where(contact_condition(q))  # indexed; see liaison.search
     if station_id:
         stmt = stmt.where(Contact.station_id == station_id)
     if kind:

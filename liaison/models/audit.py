@@ -48,7 +48,34 @@ class AuditEntry(db.Model):
             values["after"] = StationStatus.label_of(details.get("after"))
         if self.action == "plugin.switch":
             values["after"] = {True: _l("on"), False: _l("off"), None: _l("inherit")}.get(details.get("after"), "")
+        if self.action == "station.create" and self.station_id:
+            values["name"] = scope_name(f"station:{self.station_id}") or values["name"]
+        if self.action.startswith("plugin."):
+            values["plugin"] = plugin_title(details.get("plugin"))
+            values["scope"] = scope_name(details.get("scope"))
         return str(template) % values
+
+
+def plugin_title(name: str | None) -> str:
+    """A plugin's human name in the viewer's language; its internal name if it is not installed."""
+    from ..plugins.manager import host
+
+    plugin = host().plugins.get(name or "")
+    info = getattr(plugin, "info", None)
+    return str(info.title) if info is not None else (name or "")
+
+
+def scope_name(key: str | None) -> str:
+    """``global`` / ``region:3`` / ``station:7`` as people say it: the region's or station's name."""
+    from ..i18n import display_name
+    from .station import Region, Station
+
+    kind, _sep, ident = (key or "").partition(":")
+    if kind == "global":
+        return str(_l("all regions"))
+    model = {"region": Region, "station": Station}.get(kind)
+    record = db.session.get(model, int(ident)) if model is not None and ident.isdigit() else None
+    return display_name(record) if record is not None else (key or "")
 
 
 ACTIONS = {

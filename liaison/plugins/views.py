@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from ..i18n import display_name, sort_key
 from ..models import PluginError, Region, Role, Station, db
 from ..params import parse_id
 from ..permissions import administers_region, can_manage_station, roles_required
@@ -56,13 +57,14 @@ def index():
     plugin_host = host()
     snapshot = activation.current()
     regions = [r for r in db.session.scalars(visible_regions_query()) if administers_region(current_user, r.id)]
+    regions.sort(key=lambda region: sort_key(display_name(region)))
     stations = [s for s in db.session.scalars(visible_stations_query().options(selectinload(Station.region)))
                 if can_manage_station(current_user, s)]
     names = activation.installed()
     return render_template(
         "plugins/index.html", plugins=[plugin_host.plugins[n] for n in names], snapshot=snapshot,
         regions=regions, stations=stations, errors=_errors_by_hook(names), failures=plugin_host.failures,
-        hooks={n: plugin_host.implemented_hooks(n) for n in names},
+        hooks={n: plugin_host.implemented_hooks(n) for n in names} if current_user.is_admin else {},
     )
 
 

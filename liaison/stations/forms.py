@@ -4,16 +4,16 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, optional_email
-from ..i18n import country_choices, local_today
+from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, format_phone, optional_email
+from ..i18n import country_choices, local_today, region_label
 from ..models import HostKind, StationStatus
 
 
 class StationForm(BaseForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)],
-                       description=_l("e.g. Milan overseas talent liaison station"))
+    name = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=160)],
+                       description=_l("Shown to readers using English, e.g. Milan overseas talent liaison station."))
     name_zh = StringField(_l("Chinese name"), validators=[Optional(), Length(max=160)],
-                          description=_l("e.g. 米兰海外人才工作联络站"))
+                          description=_l("Shown to readers using Chinese, e.g. 米兰海外人才工作联络站; blank shows the English name."))
     region_id = SelectField(_l("Region"), coerce=int, validators=[DataRequired()])
     country = SelectField(_l("Country"), validators=[DataRequired(), CountryCode()])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=120)])
@@ -26,8 +26,10 @@ class StationForm(BaseForm):
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.region_id.choices = [(region.id, f"{region.code} — {region.name}") for region in regions]
+        self.region_id.choices = [(region.id, region_label(region)) for region in regions]
         self.country.choices = country_choices(blank=_l("Choose a country"))
+        if self.contact_phone.data and not self.is_submitted():
+            self.contact_phone.data = format_phone(self.contact_phone.data)  # stored as E.164
 
     def validate_established_on(self, field):
         if field.data and field.data > local_today():

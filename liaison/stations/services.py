@@ -6,6 +6,7 @@ from collections import defaultdict
 from sqlalchemy import Select, func, select
 
 from .. import plugins
+from ..forms import normalise_phone
 from ..models import AuditEntry, Contact, Region, Role, Station, StationStatus, TalentLead, User, db
 from ..search import contains
 from ..scope import visible_stations_query, visible_users_query
@@ -57,7 +58,15 @@ def _audit(actor: User, action: str, station: Station, **details) -> None:
                               region_id=station.region_id, station_id=station.id, details=details))
 
 
+def _normalise(data: dict) -> dict:
+    """The contact phone as E.164 (read in the station's country when typed without "+")."""
+    if data.get("contact_phone"):
+        data = {**data, "contact_phone": normalise_phone(data["contact_phone"], data.get("country")) or data["contact_phone"]}
+    return data
+
+
 def create_station(data: dict, actor: User) -> Station:
+    data = _normalise(data)
     station = Station(**{name: data[name] for name in STATION_FIELDS if name in data})
     station.country = station.country.upper()
     db.session.add(station)
@@ -69,6 +78,7 @@ def create_station(data: dict, actor: User) -> Station:
 
 
 def update_station(station: Station, data: dict, actor: User) -> None:
+    data = _normalise({"country": station.country, **data})
     changed = {}
     for name in STATION_FIELDS:
         if name in data and getattr(station, name) != data[name]:
