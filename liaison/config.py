@@ -35,13 +35,25 @@ class DefaultConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Files attached to leads: stored outside the web root, by default in instance/attachments.
+    ATTACHMENTS_DIR: str | None = None
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # per file
+    ATTACHMENT_MAX_FILES = 5  # per upload
+    # The request limit of the upload routes only (the rest keep MAX_CONTENT_LENGTH); the
+    # reverse proxy's client_max_body_size must allow it (README: 25m).
+    ATTACHMENT_MAX_REQUEST_BYTES = 24 * 1024 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
 
     # Rate limiting (Flask-Limiter); use e.g. "redis://127.0.0.1:6379" with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
+    # Requests for a password reset, per client address.
     LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+    # Failed log-ins (successful ones do not count), kept in RATELIMIT_STORAGE_URI: past the
+    # account's limit even the correct password is refused until the window moves on.
+    LOGIN_FAILURES_PER_ACCOUNT = "10 per 15 minutes"
+    LOGIN_FAILURES_PER_ADDRESS = "50 per hour"
 
     # Internationalisation.
     LANGUAGES = {"zh_Hans_CN": "简体中文", "en": "English"}
@@ -49,6 +61,14 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
 
     ITEMS_PER_PAGE = 25
+    # Static files (liaison/static_files.py): fingerprinted, precompressed copies are built here
+    # at start-up (default instance/static-cache); plain, unfingerprinted URLs are cached this long.
+    STATIC_CACHE_DIR: str | None = None
+    STATIC_MAX_AGE = 3600
+    # Compress HTML and JSON responses (brotli or gzip) when the client accepts it.
+    COMPRESS_RESPONSES = True
+    # bench/run.py only: an X-Query-Count header on every response. Never on a public server.
+    QUERY_COUNT_HEADER = False
     # Plugins: names to skip entirely (a lifesaver when one installed plugin is broken).
     PLUGINS_DISABLED: list[str] = []
     # Extra plugin modules or objects to register (tests, local development).

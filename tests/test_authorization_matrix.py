@@ -71,6 +71,10 @@ EXPECTED = {
     "leads.move": ("/leads/{lead}/move", {"POST": SEE_HANOI}),  # which moves: the workflow's test
     "leads.comment": ("/leads/{lead}/comment", {"POST": SEE_HANOI}),
     "leads.assign": ("/leads/{lead}/assign", {"POST": HQ}),
+    # Files attached to a Hanoi draft by vol_hanoi (a new one for every role: see _attachment).
+    "leads.upload": ("/leads/{draft}/attachments", {"POST": ACT_FOR_HANOI}),
+    "leads.download": ("/leads/{draft}/attachments/{attachment}", {"GET": SEE_HANOI}),
+    "leads.remove": ("/leads/{draft}/attachments/{attachment}/remove", {"POST": ACT_FOR_HANOI}),
     "review.queue": ("/review/", {"GET": HQ}),
     "review.report": ("/review/report", {"GET": HQ}),
     "review.bulk_assign": ("/review/assign", {"POST": HQ}),
@@ -195,6 +199,22 @@ def _document(partnership_id: int) -> int:
     return document.id
 
 
+def _attachment(world) -> int:
+    from io import BytesIO
+
+    from werkzeug.datastructures import FileStorage
+
+    from liaison.leads import files
+    from liaison.models import TalentLead
+    from sqlalchemy.orm import selectinload
+
+    lead = db.session.scalar(db.select(TalentLead).where(TalentLead.id == world.leads["hanoi_draft"])
+                             .options(selectinload(TalentLead.station)))
+    upload = files.check_upload(FileStorage(BytesIO(b"%PDF-1.4 minimal"), filename="cv.pdf"))
+    files.attach(lead, [upload], db.session.get(User, world.users["vol_hanoi"]))
+    return db.session.scalar(db.select(db.func.max(files.LeadAttachment.id)))
+
+
 @pytest.mark.parametrize("endpoint,method", CASES, ids=[f"{e}-{m}" for e, m in CASES])
 def test_authorization(app, world, endpoint, method):
     with app.test_request_context():
@@ -208,6 +228,9 @@ def test_authorization(app, world, endpoint, method):
         if "{document}" in url_template:
             with app.app_context():
                 values["document"] = _document(values["partnership"])
+        if "{attachment}" in url_template:
+            with app.test_request_context():
+                values["attachment"] = _attachment(world)
         url = url_template.format(**values)
         client = app.test_client()
         if role != "anonymous":

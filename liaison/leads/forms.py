@@ -1,12 +1,30 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import MultipleFileField
 from wtforms import DateField, HiddenField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..forms import BaseForm, SelectField
 from ..models import LandingKind, LeadCategory, Priority
+from . import files as attachment_files
 from .workflow import MOVES
+
+
+class AttachableFiles:
+    """Checks every chosen file (``liaison.leads.files``) and keeps the good ones in
+    ``field.uploads``; one message per refused file, shown next to the field."""
+
+    def __init__(self, required: bool = False):
+        self.required = required
+
+    def __call__(self, form, field):
+        uploads, problems = attachment_files.check_uploads(field.data or [])
+        field.uploads = [] if problems else uploads
+        if problems:
+            field.errors.extend(problems)
+        elif self.required and not uploads:
+            raise ValidationError(_l("Choose a file to attach."))
 
 
 class LeadForm(BaseForm):
@@ -32,6 +50,11 @@ class MoveForm(BaseForm):
                                   description=_l("A department or partner, e.g. the talent office, a development zone, an enterprise."))
     landed_on = DateField(_l("Landed on"), validators=[Optional()])
     landing_kind = SelectField(_l("What landed"), choices=[("", "—")] + LandingKind.choices(), validate_choice=False)
+    files = MultipleFileField(_l("Attach files"), validators=[AttachableFiles()])
+
+
+class AttachForm(BaseForm):
+    files = MultipleFileField(_l("Files"), validators=[AttachableFiles(required=True)])
 
 
 class CommentForm(BaseForm):

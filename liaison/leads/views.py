@@ -2,20 +2,22 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import plugins
 from ..contacts.views import recordable_stations
 from ..forms import prefill
-from ..models import Contact, LeadCategory, LeadEvent, LeadStatus, Station, TalentLead, db
-from ..params import paginate
+from ..models import Contact, LeadCategory, LeadEvent, LeadEventKind, LeadStatus, Station, TalentLead, db
+from ..pagination import keyset_page
 from ..permissions import acts_for_station
 from ..scope import get_or_404, visible_stations_query
+from . import files as attachment_files
 from . import services
-from .forms import AssignForm, CommentForm, LeadFilterForm, LeadForm, MoveForm
+from .forms import AssignForm, AttachForm, CommentForm, LeadFilterForm, LeadForm, MoveForm
 from .queries import LeadFilters, filtered_leads
 from .workflow import IllegalMove, available_moves
 
@@ -24,16 +26,18 @@ bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 def filter_form(sort: str = "-updated") -> tuple[LeadFilterForm, LeadFilters]:
     """The filter form from the query string, with choices in the user's scope."""
+    from ..i18n import display_name
+
     form = LeadFilterForm(request.args)
     form.status.choices = [("", _("Any status")), ("open", _("Open (not closed)"))] + LeadStatus.choices()
     form.category.choices = [("", _("Any category"))] + LeadCategory.choices()
     stations = db.session.scalars(visible_stations_query()).all()
-    form.station.choices = [("", _("Any station"))] + [(str(s.id), s.name) for s in stations]
+    form.station.choices = [("", _("Any station"))] + [(str(s.id), display_name(s)) for s in stations]
     regions = {s.region_id for s in stations}
     from ..scope import visible_regions_query
 
     form.region.choices = [("", _("Any region"))] + [
-        (r.code, r.name) for r in db.session.scalars(visible_regions_query()) if r.id in regions
+        (r.code, display_name(r)) for r in db.session.scalars(visible_regions_query()) if r.id in regions
     ]
     form.reviewer.choices = [("", _("Any reviewer")), ("me", _("Assigned to me")), ("none", _("Not assigned"))] + [
         (str(u.id), u.name) for u in services.reviewers()
@@ -54,7 +58,7 @@ LIST_OPTIONS = (
 @login_required
 def index():
     form, filters = filter_form()
-    page = paginate(filtered_leads(current_user, filters).options(*LIST_OPTIONS), per_page=25)
+    page = keyset_page(filtered_leads(current_user, filters).options(*LIST_OPTIONS), per_page=25)
     return render_template("leads/index.html", form=form, page=page)
 
 
@@ -103,16 +107,34 @@ DETAIL_OPTIONS = (
     selectinload(TalentLead.submitter),
     selectinload(TalentLead.reviewer),
     selectinload(TalentLead.events).selectinload(LeadEvent.actor),
+    selectinload(TalentLead.attachments),
 )
 
 
-def _render_detail(lead: TalentLead, move_form: MoveForm | None = None, status: int = 200):
+def _render_detail(lead: TalentLead, move_form: MoveForm | None = None, status: int = 200,
+                   attach_form: AttachForm | None = None):
     moves = available_moves(lead, current_user)
     move_forms = {
         move.name: move_form if move_form is not None and move_form.move.data == move.name
         else MoveForm(formdata=None, move=move.name, version=lead.version)
         for move in moves
     }
+    for name, form in move_forms.items():  # several forms on one page: unique ids, so labels match
+        for form_field in form:
+            form_field.id = f"{name}-{form_field.name}"
+    # HQ's question, shown at the top while the lead waits for the station's answer, with the
+    # answer form (its own caption, files allowed) right under it for those who can answer.
+    question = None
+    if lead.status == LeadStatus.NEEDS_INFO:
+        question = next((e for e in reversed(lead.events)
+                         if e.kind == LeadEventKind.STATUS and e.to_status == LeadStatus.NEEDS_INFO), None)
+    answer_form = move_forms.get("answer")
+    if answer_form is not None:
+        answer_form.comment.label.text = _("Your answer to HQ")
+        answer_form.files.label.text = _("Supplementary files")
+    can_attach = attachment_files.may_attach(lead, current_user)
+    if can_attach and attach_form is None:
+        attach_form = AttachForm(formdata=None)
     assign_form = None
     if current_user.is_hq and lead.status_enum.is_open:
         assign_form = AssignForm(reviewer_id=lead.reviewer_id or 0, version=lead.version)
@@ -123,6 +145,10 @@ def _render_detail(lead: TalentLead, move_form: MoveForm | None = None, status: 
         comment_form=CommentForm() if services.can_comment(lead, current_user) else None,
         can_edit=services.can_edit(lead, current_user),
         panels=plugins.panels("lead", lead),
+        question=question, answer_form=answer_form, attach_form=attach_form if can_attach else None,
+        removable={a.id for a in lead.attachments if attachment_files.may_remove(a, lead, current_user)},
+        upload_limits={"count": current_app.config["ATTACHMENT_MAX_FILES"], "size": attachment_files.max_megabytes(),
+                       "types": attachment_files.allowed_extensions()},
     ), status
 
 
@@ -188,32 +214,56 @@ def _int(value) -> int | None:
 @login_required
 def move(lead_id: int):
     lead = get_or_404(TalentLead, lead_id, *DETAIL_OPTIONS)
-    form = MoveForm()
-    if not form.validate_on_submit():
+    try:
+        form = MoveForm()
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:  # files beyond the upload limit (see .attachments)
+        from .attachments import refuse_body
+
+        flash(refuse_body(), "error")
+        return _render_detail(lead, status=413)
+    if not valid:
         if form.move.errors or form.version.errors:  # hidden fields: their errors would not show
             flash(_("This action could not be done: the page was out of date or incomplete. "
                     "Reload it and try again."), "error")
         return _render_detail(lead, form, 400)
+    uploads = getattr(form.files, "uploads", [])
+    if uploads and form.move.data != "answer":
+        form.files.errors = [_("Files can be sent with the answer to HQ only.")]
+        return _render_detail(lead, form, 400)
+    staged = []  # the answer's files: stored, and committed with the answer or not at all
     try:
+        staged = attachment_files.stage(lead, uploads, current_user) if uploads else []
         event = services.make_move(
             lead, form.move.data, current_user, expected_version=form.version.data,
             comment=form.comment.data, referral_target=form.referral_target.data,
             landed_on=form.landed_on.data, landing_kind=form.landing_kind.data or None,
         )
-    except services.Conflict as exc:
-        db.session.expire_all()
-        flash(exc.message, "error")
-        return _render_detail(get_or_404(TalentLead, lead_id, *DETAIL_OPTIONS), status=409)
-    except services.Rejected as exc:
-        for problem in exc.problems:
-            flash(problem, "error")
-        return _render_detail(lead, form, 400)
-    except IllegalMove as exc:
-        if exc.field and exc.field in form:
+    except (services.Conflict, services.Rejected, IllegalMove, attachment_files.UploadRefused) as exc:
+        if staged:
+            db.session.rollback()
+            attachment_files.discard(staged)
+        if isinstance(exc, services.Conflict) or staged:
+            db.session.expire_all()
+            lead = get_or_404(TalentLead, lead_id, *DETAIL_OPTIONS)
+        if isinstance(exc, services.Conflict):
+            flash(exc.message, "error")
+            return _render_detail(lead, status=409)
+        if isinstance(exc, services.Rejected):
+            for problem in exc.problems:
+                flash(problem, "error")
+        elif isinstance(exc, attachment_files.UploadRefused):
+            form.files.errors = [exc.message]
+        elif exc.field and exc.field in form:
             form[exc.field].errors = [*form[exc.field].errors, exc.message]
         else:
             flash(exc.message, "error")
         return _render_detail(lead, form, 400)
+    except BaseException:
+        if staged:
+            db.session.rollback()
+            attachment_files.discard(staged)
+        raise
     flash(_("The lead is now “%(status)s”.", status=LeadStatus.label_of(event.to_status)), "success")
     return redirect(url_for("leads.detail", lead_id=lead.id))
 
@@ -256,3 +306,6 @@ def assign(lead_id: int):
     else:
         flash(_("The reviewer has been saved."), "success")
     return redirect(url_for("leads.detail", lead_id=lead.id))
+
+
+from . import attachments  # noqa: E402,F401  (registers the attachment routes on ``bp``)

@@ -1,4 +1,5 @@
 """The core's data model. Plugins define their own models in their packages."""
+from .attachment import LeadAttachment
 from .audit import AuditEntry
 from .base import Base, TimestampMixin, db, utcnow
 from .choices import (
@@ -21,7 +22,7 @@ from .user import User, region_admin, station_membership
 
 __all__ = [
     "AuditEntry", "Base", "Contact", "ContactKind", "HostKind", "LandingKind", "LeadCategory",
-    "LeadEvent", "LeadEventKind", "LeadStatus", "OPEN_LEAD_STATUSES", "PluginError", "PluginScope", "Priority", "Region", "Role",
+    "LeadAttachment", "LeadEvent", "LeadEventKind", "LeadStatus", "OPEN_LEAD_STATUSES", "PluginError", "PluginScope", "Priority", "Region", "Role",
     "Station", "StationStatus", "TalentLead", "TimestampMixin", "User", "db", "region_admin",
     "station_membership", "utcnow",
 ]

@@ -215,6 +215,8 @@ class LeadEventKind(Labelled):
     STATUS = "status"
     COMMENT = "comment"
     ASSIGNED = "assigned"
+    FILE_ADDED = "file_added"
+    FILE_REMOVED = "file_removed"
 
     @classmethod
     def _labels(cls):
@@ -224,4 +226,6 @@ class LeadEventKind(Labelled):
             cls.STATUS: _l("Status changed"),
             cls.COMMENT: _l("Comment"),
             cls.ASSIGNED: _l("Reviewer assigned"),
+            cls.FILE_ADDED: _l("File attached"),
+            cls.FILE_REMOVED: _l("File removed"),
         }
