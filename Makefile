@@ -37,9 +37,17 @@ run: demo
 	@echo "Serving on http://$(HOST):$(PORT) — Ctrl+C stops."
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## make test: the whole suite (SQLite; PostgreSQL too when DATABASE_URL points at one)
+## make test: the whole suite (SQLite; PostgreSQL too when DATABASE_URL points at one), with the
+## browser journeys (tests/browser) when Chromium is installed; in CI (CI=true) Chromium is required
 test: $(VENV)/.installed-test compile-translations
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	@if command -v chromium >/dev/null 2>&1 || [ -n "$${LIAISON_CHROMIUM:-}" ]; then \
+		$(BIN)/python -m pytest -n auto $(PYTEST_ARGS) && { cat tests/browser/screenshots/slow-link.txt 2>/dev/null || true; }; \
+	elif [ "$${CI:-}" = "true" ]; then \
+		echo "make test: Chromium is missing and CI must run the browser journeys: apt-get install -y chromium" >&2; exit 1; \
+	else \
+		echo "make test: browser journeys (tests/browser) SKIPPED: no Chromium (apt-get install chromium to run them)."; \
+		$(BIN)/python -m pytest -n auto --ignore=tests/browser $(PYTEST_ARGS); \
+	fi
 
 ## make translations: extract messages and update the catalogs (developers)
 translations: $(VENV)/.installed
@@ -48,8 +56,16 @@ translations: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
 
-## make bench: page timings at 100,000 leads (SQLite; PostgreSQL with DATABASE_URL)
-bench: $(VENV)/.installed-test compile-translations
+## make bench: the app under gunicorn against its ceiling app, with wrk, at 100,000 leads
+## (SQLite; PostgreSQL too when one answers on 127.0.0.1:5432); figures in docs/performance.md
+$(VENV)/.installed-bench: $(VENV)/.installed-test setup.cfg
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench compile-translations
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; } >/dev/null 2>&1; } \
+		|| { echo "make bench needs the load generator wrk: apt-get install wrk (or brew install wrk)"; exit 2; }
 	$(BIN)/python bench/run.py
 
 ## make serve: production serving with gunicorn (needs SECRET_KEY; DATABASE_URL for PostgreSQL)
