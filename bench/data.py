@@ -98,9 +98,19 @@ def migration_heads() -> list[str]:
     return sorted(revisions - parents)
 
 
+def migrations_digest() -> str:
+    """The content of every revision file: an index added to an unreleased revision changes no
+    head and no column, yet the cached database must be rebuilt with it."""
+    files = sorted(list(ROOT.glob("migrations/versions/*.py")) + list(ROOT.glob("plugins/*/migrations/*.py")))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_key() -> str:
-    """GENERATOR_VERSION, the migration heads, and the core tables' columns (a column added to a
-    placeholder revision changes no head) and which derived-column helpers exist."""
+    """GENERATOR_VERSION, the migration heads and revision files, the core tables' columns (a
+    column added to a placeholder revision changes no head) and which derived-column helpers exist."""
     from liaison import search
     from liaison.models import db
 
@@ -111,7 +121,7 @@ def cache_key() -> str:
     tables = sorted((t.name, tuple(sorted(t.c.keys()))) for t in db.metadata.tables.values()
                     if not t.name.startswith(plugins))
     helpers = [hasattr(search, name) for name in ("lead_search_text", "contact_search_text", "contact_search_keys")]
-    digest = hashlib.sha256(repr((GENERATOR_VERSION, migration_heads(), tables, helpers)).encode())
+    digest = hashlib.sha256(repr((GENERATOR_VERSION, migration_heads(), migrations_digest(), tables, helpers)).encode())
     return digest.hexdigest()[:16]
 
 
