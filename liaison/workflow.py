@@ -71,6 +71,31 @@ def sides_of(user: User, station: Station) -> frozenset[Side]:
 Guard = Callable[[Any, User, Mapping[str, Any]], None]
 
 
+
+def requires_text(field_name: str, message) -> Guard:
+    """A guard: ``field_name`` holds more than blanks, else ``message`` next to that field."""
+
+    def guard(record, actor, data) -> None:
+        if not (data.get(field_name) or "").strip():
+            raise IllegalMove(message, field_name)
+
+    return guard
+
+
+def requires_past_date(field_name: str, missing, in_future) -> Guard:
+    """A guard: ``field_name`` holds a date no later than the user's today."""
+
+    def guard(record, actor, data) -> None:
+        from .i18n import local_today
+
+        day = data.get(field_name)
+        if day is None:
+            raise IllegalMove(missing, field_name)
+        if day > local_today():
+            raise IllegalMove(in_future, field_name)
+
+    return guard
+
 @dataclass(frozen=True)
 class Move:
     name: str

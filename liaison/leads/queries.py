@@ -1,16 +1,17 @@
 """Lead queries shared by the lead list, the review queue, the home pages and the exports.
 
 Filters map to indexed columns (``status``, ``station_id``, ``category``, ``reviewer_id``,
-``submitted_at``, ``priority``); the free-text search is the only unindexed filter.
+``submitted_at``, ``priority``); the free-text search is served by the search index
+(``liaison/search.py``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import Select, func, literal_column, select
 
-from ..models import Contact, LeadStatus, Region, Station, TalentLead, User, db
+from ..models import LeadStatus, Region, Station, TalentLead, User, db
 from ..i18n import utc_start_of
 from ..params import parse_id
 from ..scope import scoped

@@ -20,7 +20,6 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-from ..i18n import local_today
 from ..models import (
     OPEN_LEAD_STATUSES,
     LandingKind,
@@ -32,24 +31,21 @@ from ..models import (
     db,
     utcnow,
 )
-from ..workflow import HQ, STATION, IllegalMove, Messages, Move, Side, Workflow
+from ..workflow import (HQ, STATION, IllegalMove, Messages, Move, Side, Workflow, requires_past_date,
+                        requires_text)
 
 __all__ = ["MOVES", "WORKFLOW", "IllegalMove", "Move", "Side", "apply_move", "available_moves", "may_act"]
 
 S = LeadStatus
 
 
-def _needs_referral_target(lead, actor, data) -> None:
-    if not (data.get("referral_target") or "").strip():
-        raise IllegalMove(_l("Name the department or partner the lead is referred to."), "referral_target")
+_needs_referral_target = requires_text(
+    "referral_target", _l("Name the department or partner the lead is referred to."))
+_needs_landing_date = requires_past_date(
+    "landed_on", _l("Give the date the lead landed."), _l("The landing date cannot be in the future."))
 
 
-def _needs_landing(lead, actor, data) -> None:
-    landed_on = data.get("landed_on")
-    if landed_on is None:
-        raise IllegalMove(_l("Give the date the lead landed."), "landed_on")
-    if landed_on > local_today():
-        raise IllegalMove(_l("The landing date cannot be in the future."), "landed_on")
+def _needs_landing_kind(lead, actor, data) -> None:
     if data.get("landing_kind") not in {k.value for k in LandingKind}:
         raise IllegalMove(_l("Choose what landed."), "landing_kind")
 
@@ -68,7 +64,7 @@ WORKFLOW = Workflow(
         Move("refer", _l("Refer"), frozenset({S.ACCEPTED}), S.REFERRED, HQ,
              guards=(_needs_referral_target,), needs=("referral_target",)),
         Move("land", _l("Record landing"), frozenset({S.REFERRED}), S.LANDED, HQ,
-             guards=(_needs_landing,), needs=("landed_on", "landing_kind"), style="success"),
+             guards=(_needs_landing_date, _needs_landing_kind), needs=("landed_on", "landing_kind"), style="success"),
         Move("close_lost", _l("Close as lost"), frozenset({S.ACCEPTED, S.REFERRED}),
              S.CLOSED_LOST, HQ, needs_comment=True, style="secondary"),
         Move("withdraw", _l("Withdraw"), OPEN_LEAD_STATUSES, S.WITHDRAWN, STATION,

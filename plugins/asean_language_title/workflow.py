@@ -27,7 +27,8 @@ from flask_babel import lazy_gettext as _l
 from liaison.i18n import local_today
 from liaison.models import User, db, utcnow
 from liaison.permissions import acts_for_station, administers_region
-from liaison.workflow import HQ, STATION, IllegalMove, Messages, Move, Side, Workflow
+from liaison.workflow import (HQ, STATION, IllegalMove, Messages, Move, Side, Workflow, requires_past_date,
+                              requires_text)
 
 from .choices import EDITABLE_STATUSES, ROUTE_FIXED_STATUSES, EventKind, Route, Status
 from .models import TitleApplication, TitleEvent
@@ -49,17 +50,9 @@ class NotReady(IllegalMove):
         self.problems = problems
 
 
-def _certificate(application, actor, data) -> None:
-    if not (data.get("certificate_number") or "").strip():
-        raise IllegalMove(_l("Give the number of the title certificate."), "certificate_number")
-
-
-def _decision_date(application, actor, data) -> None:
-    decision_date = data.get("decision_date")
-    if decision_date is None:
-        raise IllegalMove(_l("Give the date of the decision."), "decision_date")
-    if decision_date > local_today():
-        raise IllegalMove(_l("The date of the decision cannot be in the future."), "decision_date")
+_certificate = requires_text("certificate_number", _l("Give the number of the title certificate."))
+_decision_date = requires_past_date("decision_date", _l("Give the date of the decision."),
+                                    _l("The date of the decision cannot be in the future."))
 
 
 def _ready_to_submit(application, actor, data) -> None:
