@@ -17,6 +17,24 @@ from .choices import (
 from .contact import Contact
 from .lead import LeadEvent, TalentLead
 from .plugin import PluginError, PluginScope
+from .privacy import (
+    AccessAction,
+    AccessLogEntry,
+    AccessLogField,
+    ConsentSource,
+    ContactConsent,
+    ErasureFlag,
+    ErasureRequest,
+    ErasureStatus,
+    LawfulBasis,
+    Purpose,
+    RetentionException,
+    RetentionRun,
+    RetentionRunCount,
+    RevealGrant,
+    RevealReason,
+    Sensitivity,
+)
 from .station import Region, Station
 from .user import User, region_admin, station_membership
 
@@ -25,4 +43,7 @@ __all__ = [
     "LeadAttachment", "LeadEvent", "LeadEventKind", "LeadStatus", "OPEN_LEAD_STATUSES", "PluginError", "PluginScope", "Priority", "Region", "Role",
     "Station", "StationStatus", "TalentLead", "TimestampMixin", "User", "db", "region_admin",
     "station_membership", "utcnow",
+    "AccessAction", "AccessLogEntry", "AccessLogField", "ConsentSource", "ContactConsent", "ErasureFlag",
+    "ErasureRequest", "ErasureStatus", "LawfulBasis", "Purpose", "RetentionException", "RetentionRun",
+    "RetentionRunCount", "RevealGrant", "RevealReason", "Sensitivity",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, ForeignKey, Index, String, Table, Text
@@ -56,6 +57,9 @@ class Contact(TimestampMixin, db.Model):
     # Names, organisation and e-mail folded for search (liaison.search), kept up to date on
     # every flush.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Set when the person's data was erased (liaison.privacy.erasure): the row stays, anonymised,
+    # so that leads and report figures keep their counts.
+    erased_at: Mapped[datetime | None]
 
     station: Mapped[Station] = relationship(lazy="raise")
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id], lazy="raise")

@@ -182,3 +182,52 @@ def liaison_event_contact_created(contact, user):
 @hookspec
 def liaison_event_station_created(station, user):
     """Called after a new station has been committed."""
+
+
+# Personal data (called for every installed plugin, switched on or not) ---------------------
+# A person's data must be classified, reported and erased wherever it is, including in plugins
+# that a region has since switched off. See docs/privacy.md.
+
+@hookspec
+def liaison_personal_fields():
+    """Classify every column of the plugin's tables: return ``{"table.column": Sensitivity}``.
+
+    ``Sensitivity`` (``liaison.models.Sensitivity``) is ``NONE`` (not personal), ``NORMAL`` or
+    ``SENSITIVE``. ``liaison.privacy.classification`` merges these with the core's declaration;
+    a test fails when any mapped column is missing from it.
+    """
+
+
+@hookspec
+def liaison_personal_data(contact):
+    """Return ``SubjectSection`` entries (``liaison.privacy.subject``) with what the plugin holds
+    about ``contact``, for the person's subject access report (HTML and JSON).
+
+    Include every record linked to the contact, with its personal fields unmasked: the report is
+    for the person themself.
+    """
+
+
+@hookspec
+def liaison_erase_personal_data(contact, erasure):
+    """Erase or anonymise what the plugin holds about ``contact``; ``erasure`` is the approved
+    ``ErasureRequest``. Runs inside the erasure's transaction: raising aborts the whole erasure.
+
+    Return an ``ErasureOutcome`` (``liaison.privacy.erasure``) listing the records kept as
+    retention exceptions (with a reason code the plugin labels through
+    ``liaison_retention_reasons``) and the free-text fields flagged for review. Never keep the
+    erased values anywhere, not even in the plugin's own history tables.
+    """
+
+
+@hookspec
+def liaison_retention_reasons():
+    """Return ``{code: label}`` for the retention-exception reasons the plugin records."""
+
+
+@hookspec
+def liaison_retention_rules():
+    """Return ``RetentionRule`` entries (``liaison.privacy.retention``) for the plugin's records:
+    which records have been kept long enough and how to erase them. ``flask --app liaison
+    retention run`` applies them with the core's rules.
+    """
