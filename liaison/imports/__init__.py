@@ -1,0 +1,1 @@
+"""Spreadsheet imports (contacts; plugins register further types): see services."""
