@@ -1,0 +1,1 @@
+"""Duplicates across stations: matching (``matching``), the HQ queue, merge and undo (``services``)."""
