@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import inspect, insert, text  # noqa: E402
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3  # 3: contacts carry a lawful basis for passing their profile to HQ
 SEED = 20261126
 PASSWORD = "bench-password-123"
 HQ_EMAIL = "hq@bench.example"
@@ -186,6 +186,9 @@ def _insert(model_or_table, rows: list[dict], chunk: int = 5000) -> None:
         db.session.execute(insert(model_or_table), rows[start:start + chunk])
 
 
+BENCH_TAGS = ["PhD", "returnee", "salon 2024", "AI", "new energy", "alumni"]
+
+
 def populate(stations: int, contacts: int, leads: int) -> None:
     from liaison import search
     from liaison.models import (
@@ -224,7 +227,8 @@ def populate(stations: int, contacts: int, leads: int) -> None:
                                                     {"user_id": volunteer.id, "station_id": 2}])
     reviewers = [hq.id, hq2.id]
 
-    contact_rows, key_rows = [], []
+    contact_rows, key_rows, tag_rows = [], [], []
+    tag_rng = random.Random(7)  # its own generator: the rest of the data stays as it was
     for i in range(contacts):
         station_id = 1 + i % stations
         kind_pick = rng.random()
@@ -254,11 +258,25 @@ def populate(stations: int, contacts: int, leads: int) -> None:
             key_rows += [{"contact_id": i + 1, "key": key}
                          for key in search.contact_search_keys(name, name_zh, name_original, organisation)]
         contact_rows.append(row)
+        if i % 3 == 0:  # a third of the contacts carry one or two tags (rows of contact_tags)
+            tag_rows += [{"contact_id": i + 1, "tag": tag, "position": p}
+                         for p, tag in enumerate(tag_rng.sample(BENCH_TAGS, tag_rng.randint(1, 2)))]
     _insert(Contact, contact_rows)
+    tags_table = db.metadata.tables.get("contact_tags")
+    if tags_table is not None and tag_rows and tags_table.name in inspect(db.session.connection()).get_table_names():
+        _insert(tags_table, tag_rows)
     keys_table = db.metadata.tables.get("contact_search_keys")
     if keys_table is not None and key_rows and keys_table.name in inspect(db.session.connection()).get_table_names():
         _insert(keys_table, key_rows)
-    del contact_rows, key_rows
+    del contact_rows, key_rows, tag_rows
+
+    # Every contact agreed to its profile going to HQ (a lead cannot be submitted without it:
+    # liaison.privacy.consent); rows of contact_consents, when the table exists.
+    consents_table = db.metadata.tables.get("contact_consents")
+    if consents_table is not None and consents_table.name in inspect(db.session.connection()).get_table_names():
+        _insert(consents_table, [{"contact_id": i + 1, "purpose": "pass_to_hq", "basis": "consent", "source": "form",
+                                  "given_on": (NOW - timedelta(days=1700)).date(), "recorded_by_id": volunteer.id,
+                                  "recorded_at": NOW} for i in range(contacts)])
 
     statuses, weights = zip(*STATUS_WEIGHTS.items())
     lead_rows, event_rows = [], []

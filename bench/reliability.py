@@ -30,6 +30,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import requests
@@ -41,7 +42,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from liaison import create_app  # noqa: E402
 from liaison.models import (  # noqa: E402
-    Contact, LeadEvent, LeadEventKind, LeadStatus, Region, Role, Station, TalentLead, User, db,
+    Contact, ContactConsent, LeadEvent, LeadEventKind, LeadStatus, Region, Role, Station, TalentLead, User, db,
 )
 
 VOLUNTEERS = int(os.environ.get("RELIABILITY_VOLUNTEERS", 24))
@@ -100,6 +101,9 @@ def prepare(url: str) -> dict:
             contact = Contact(station_id=station.id, kind="scholar", name=f"Contact {i}")
             db.session.add_all([user, contact])
             db.session.flush()
+            # A lead goes to HQ only with a lawful basis for it (liaison.privacy.consent).
+            db.session.add(ContactConsent(contact_id=contact.id, purpose="pass_to_hq", basis="consent", source="form",
+                                          given_on=date(2026, 1, 5)))
             people["volunteers"].append((user.email, contact.id))
         for i in range(2):
             user = User(email=f"hq{i}@example.org", name=f"Reviewer {i}", role=Role.HQ_REVIEWER, stations=[], regions=[])

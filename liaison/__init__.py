@@ -40,6 +40,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    from . import jobs, notifications
+
+    jobs.init_app(app)
+    notifications.init_app(app)
     _register_blueprints(app)
     cli.init_app(app)
     static_files.init_static(app)  # after the blueprints: their static folders too
@@ -58,8 +62,33 @@ def _register_blueprints(app: Flask) -> None:
     from .leads.views import bp as leads_bp
     from .main.views import bp as main_bp
     from .plugins.views import bp as plugins_bp
+    from .privacy.views import bp as privacy_bp
     from .review.views import bp as review_bp
     from .stations.views import bp as stations_bp
 
-    for blueprint in (main_bp, auth_bp, stations_bp, contacts_bp, leads_bp, review_bp, exports_bp, admin_bp, plugins_bp):
+    for blueprint in (main_bp, auth_bp, stations_bp, contacts_bp, leads_bp, review_bp, exports_bp, admin_bp, plugins_bp,
+                      privacy_bp):
         app.register_blueprint(blueprint)
+    from .privacy.log_views import bp as privacy_log_bp
+
+    app.register_blueprint(privacy_log_bp)
+    from .privacy.rights_views import bp as rights_bp
+
+    app.register_blueprint(rights_bp)
+    from .privacy.consent_views import bp as consent_bp
+
+    app.register_blueprint(consent_bp)
+    from .reports.views import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
+    from .duplicates.views import bp as duplicates_bp
+
+    app.register_blueprint(duplicates_bp)
+    from .imports.views import bp as imports_bp
+
+    app.register_blueprint(imports_bp)
+    from .jobs.views import bp as jobs_bp
+    from .notifications.views import bp as notifications_bp
+
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(jobs_bp)

@@ -99,6 +99,8 @@ def restore_command(path: Path, yes: bool):
     except backup.BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Database restored from {path}")
+    click.echo("Now run `flask --app liaison privacy reapply-erasures`: erasures made after this backup "
+               "must be applied again.")
 
 
 def init_app(app: Flask) -> None:
@@ -106,6 +108,18 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from .privacy.retention import retention_cli
+
+    app.cli.add_command(retention_cli)
+    from .privacy.erasure import privacy_cli
+
+    app.cli.add_command(privacy_cli)
+    from .duplicates.cli import duplicates_cli
+
+    app.cli.add_command(duplicates_cli)
+    from .imports.cli import import_cli
+
+    app.cli.add_command(import_cli)
 
 
 def main() -> None:

@@ -42,6 +42,11 @@ class DefaultConfig:
     # The request limit of the upload routes only (the rest keep MAX_CONTENT_LENGTH); the
     # reverse proxy's client_max_body_size must allow it (README: 25m).
     ATTACHMENT_MAX_REQUEST_BYTES = 24 * 1024 * 1024
+    # Spreadsheet imports (liaison.imports): the upload limit, and the rows and columns one file
+    # may have on the web (the CLI, ``flask import contacts``, takes any number of rows).
+    IMPORT_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_ROWS = 20_000
+    IMPORT_MAX_COLUMNS = 40
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
 
@@ -76,6 +81,57 @@ class DefaultConfig:
     # Plugin errors older than this are deleted when new ones are stored.
     PLUGIN_ERROR_RETENTION_DAYS = 30
 
+    # Personal data (liaison.privacy.masking): who sees a contact's personal fields unmasked,
+    # per role — "all", "own_regions" (the contact's station is in a region the user
+    # administers), "own_stations" (the user is a member of the contact's station) or "none".
+    PRIVACY_UNMASKED: dict = {
+        "volunteer": "own_stations",
+        "regional_admin": "own_regions",
+        "hq_reviewer": "none",
+        "admin": "none",
+    }
+    # The contact fields masked for everyone else (names, organisation and place stay visible).
+    PRIVACY_MASKED_FIELDS: list[str] = ["email", "phone", "messaging", "name_original", "notes"]
+    # How long a reveal (with a reason) shows a contact's masked fields to the user who asked.
+    PRIVACY_REVEAL_MINUTES = 30
+    # Retention (liaison.privacy.retention, `flask --app liaison retention run` from cron), in
+    # whole years: contacts with no activity and no open lead for this long are anonymised ...
+    RETENTION_CONTACT_YEARS = 5
+    # ... and leads closed without landing (rejected, withdrawn, lost) lose their personal free
+    # text and files this long after their last status change (their counts stay).
+    RETENTION_REJECTED_LEAD_YEARS = 3
+    # Erasures (liaison.privacy.erasure) are also appended (ids and dates, never values) to this
+    # file outside the database, so that `flask --app liaison privacy reapply-erasures` can apply
+    # them again after an older backup is restored. Default: erasure-ledger.jsonl in instance/.
+    PRIVACY_ERASURE_LEDGER: str | None = None
+
+    # Job queue (liaison.jobs): RQ on Redis when REDIS_URL is set (then run `flask --app liaison
+    # worker`); without it jobs run inline, right after the commit that asked for them.
+    REDIS_URL: str | None = None
+    JOB_QUEUE = "liaison"
+    JOB_TIMEOUT = 600  # seconds one attempt may take
+    JOB_RETRY_BACKOFF: list[int] = [30, 300, 1800]  # seconds before each retry; its length = retries
+    JOB_MODULES: list[str] = []  # extra modules that register job functions (tests, development)
+    # Absolute links in e-mails are built on this address, never on the request's Host header.
+    PUBLIC_URL: str | None = None  # e.g. "https://liaison.example.org"; default http://127.0.0.1:5000
+    # E-mail (Flask-Mailman). With MAIL_SERVER set, mails go out by SMTP; without it (make run)
+    # they are written as files to instance/mail/ (or MAIL_FILE_PATH) and nothing is sent.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 30
+    MAIL_DEFAULT_SENDER = "liaison@localhost"
+    MAIL_BACKEND: str | None = None  # "smtp", "file", "console", "locmem"; chosen as above when unset
+    MAIL_FILE_PATH: str | None = None
+    # Review deadlines (liaison.notifications.deadlines), calendar days per lead status: a lead
+    # that stays longer is overdue and one reminder goes out (`jobs run-due`).
+    LEAD_DEADLINE_DAYS: dict = {"submitted": 5, "needs_info": 14, "accepted": 30}
+    # "Forgot password": how long a reset link works (it also dies once used).
+    PASSWORD_RESET_MAX_AGE = 3600
+
     # gunicorn (make serve).
     SERVER_BIND = "127.0.0.1:8000"
     SERVER_WORKERS = 2
@@ -93,7 +149,7 @@ def load_config(app: Flask, overrides: dict | None) -> None:
         _ensure_instance_config(Path(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("LIAISON")
-    for key in ("DATABASE_URL", "SECRET_KEY"):
+    for key in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL"):
         if os.environ.get(key):
             app.config[key] = os.environ[key]
     if overrides:

@@ -25,15 +25,21 @@ def liaison_nav_items(user):
         NavItem(_l("Stations"), "stations.index", order=10),
         NavItem(_l("Contacts"), "contacts.index", order=20),
         NavItem(_l("Leads"), "leads.index", order=30),
+        NavItem(_l("Reports"), "reports.index", order=45),
     ]
     if user.is_hq:
         items.append(NavItem(_l("Review queue"), "review.queue", order=40))
-        items.append(NavItem(_l("Reports"), "review.report", order=45))
     if user.role in (Role.ADMIN, Role.REGIONAL_ADMIN):
         items.append(NavItem(_l("Users"), "admin.users", order=80))
         items.append(NavItem(_l("Plugins"), "plugins_admin.index", order=90))
     if user.is_admin:
         items.append(NavItem(_l("Regions"), "admin.regions", order=85))
+    if user.is_hq or user.is_regional_admin:
+        items.append(NavItem(_l("Duplicates"), "duplicates.index", order=50))
+    if not user.is_hq or user.is_admin:
+        items.append(NavItem(_l("Data subjects"), "rights.index", order=60))
+    if user.is_admin or user.is_regional_admin:
+        items.append(NavItem(_l("Access log"), "privacy_log.log", order=70))
     return items
 
 
@@ -43,7 +49,8 @@ def _name(user) -> str:
 
 @hookimpl
 def liaison_export_columns(export):
-    """Expects leads loaded with contact, station and reviewer; contacts with station."""
+    """Expects leads loaded with contact, station and reviewer; contacts with station, tag rows
+    and language rows."""
     if export == "leads":
         return [
             ExportColumn("id", _l("Lead no."), lambda lead: lead.id),
@@ -75,6 +82,7 @@ def liaison_export_columns(export):
             ExportColumn("city", _l("City"), lambda c: c.city or ""),
             ExportColumn("email", _l("E-mail"), lambda c: c.email or ""),
             ExportColumn("phone", _l("Phone"), lambda c: phone_display(c.phone)),
+            ExportColumn("languages", _l("Languages"), lambda c: c.languages or ""),
             ExportColumn("tags", _l("Tags"), lambda c: c.tags or ""),
         ]
     return None

@@ -298,11 +298,12 @@ def is_empty() -> bool:
 
 
 def load() -> DemoResult:
-    created = {"regions": 0, "stations": 0, "users": 0, "contacts": 0, "leads": 0}
+    created = {"regions": 0, "stations": 0, "users": 0, "contacts": 0, "consents": 0, "leads": 0}
     regions = _regions(created)
     stations = _stations(regions, created)
     users = _users(regions, stations, created)
     contacts = _contacts(stations, users, created)
+    _consents(contacts, users, created)
     _leads(contacts, users, created)
     db.session.commit()
     from flask import current_app
@@ -383,6 +384,59 @@ def _contacts(stations, users, created) -> dict[str, Contact]:
         contacts[name] = contact
     db.session.flush()
     return contacts
+
+
+# Lawful bases (liaison.privacy.consent): most people agreed on the station's form; organisations'
+# offices are kept on legitimate interest; a few consents expire soon or have expired, one person
+# withdrew from policy news, and two people whose leads are still drafts have not yet agreed to
+# their profile going to HQ (their leads cannot be submitted until that is recorded).
+NOT_YET_AGREED_TO_HQ = {"Tran Thi Mai", "Sengdeuane Keomany"}
+CONSENT_TEXT_VERSION = "2025-01"
+
+
+def _consents(contacts, users, created) -> None:
+    from .models import ContactConsent
+
+    have = set(db.session.scalars(select(ContactConsent.contact_id).distinct()))
+    today = utcnow().date()
+    for number, (name, contact) in enumerate(contacts.items()):
+        if contact.id in have:
+            continue
+        author = users.get(f"{db.session.get(Station, contact.station_id).city.lower()}@liaison.example")
+        given = today - timedelta(days=430 - number * 3)
+        if contact.kind == "organisation":
+            basis, source, evidence = "legitimate_interest", "email", "Institutional contact of the office; no private data kept"
+        elif number % 5 == 3:
+            basis, source, evidence = "consent", "verbal", "Agreed at the station's salon; noted by the volunteer"
+        elif number % 5 == 4:
+            basis, source, evidence = "consent", "paper", f"Signed paper form, station binder {given.year}/{number:02d}"
+        else:
+            basis, source, evidence = "consent", "form", "Station contact form, submitted online"
+        version = CONSENT_TEXT_VERSION if basis == "consent" else None
+
+        def add(purpose, *, basis=basis, source=source, given_on=given, expires_on=None, evidence=evidence, **extra):
+            db.session.add(ContactConsent(contact_id=contact.id, purpose=purpose, basis=basis, source=source,
+                                          given_on=given_on, expires_on=expires_on, evidence=evidence,
+                                          text_version=version if basis == "consent" else None,
+                                          recorded_by_id=author.id if author else None, **extra))
+            created["consents"] += 1
+
+        add("keep_in_touch")
+        if name not in NOT_YET_AGREED_TO_HQ:
+            # Two consents to pass the profile to HQ run out soon: the station should ask again.
+            expires = today + timedelta(days={1: 21, 7: 45}[number]) if number in (1, 7) else None
+            add("pass_to_hq", expires_on=expires)
+        if contact.kind != "organisation" and number % 3 == 0:
+            add("event_invitations", source="event_registration", evidence="Ticked the box on the salon's registration form")
+        if number % 4 == 1 and contact.kind != "organisation":
+            withdrawn = number == 5
+            add("policy_news", withdrawn_at=utcnow() - timedelta(days=10) if withdrawn else None,
+                withdrawn_by_id=author.id if withdrawn and author else None,
+                withdrawal_note="Asked by e-mail to stop receiving policy news" if withdrawn else None)
+        if number in (2, 10):  # photos at an event a year ago, consent for one year: expired
+            add("event_photos", given_on=today - timedelta(days=400), expires_on=today - timedelta(days=35),
+                source="event_registration", evidence="Photo consent on the 2025 spring salon's registration form")
+    db.session.flush()
 
 
 def _leads(contacts, users, created) -> None:

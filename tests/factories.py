@@ -27,6 +27,7 @@ class World:
     emails: dict[str, str] = field(default_factory=dict)
     contacts: dict[str, int] = field(default_factory=dict)
     leads: dict[str, int] = field(default_factory=dict)
+    consents: dict[str, int] = field(default_factory=dict)  # "hanoi_pass_to_hq" -> id
 
 
 STATIONS = {
@@ -85,16 +86,38 @@ def build_world(password: str) -> World:
                                 phone_e164=normalise_phone(phone), organisation=f"{key.title()} University",
                                 created_by_id=users["admin"].id)
     db.session.add_all(contacts.values())
+    db.session.flush()
+    bases = give_basis(contacts.values(), users["admin"].id)
     db.session.commit()
     world.regions = {k: v.id for k, v in regions.items()}
     world.stations = {k: v.id for k, v in stations.items()}
     world.users = {k: v.id for k, v in users.items()}
     world.emails = {k: v.email for k, v in users.items()}
     world.contacts = {k: v.id for k, v in contacts.items()}
+    keys = {contact_id: key for key, contact_id in world.contacts.items()}
+    world.consents = {f"{keys[b.contact_id]}_{b.purpose}": b.id for b in bases}
     for key in STATIONS:
         world.leads[f"{key}_draft"] = make_lead(world, key, LeadStatus.DRAFT)
         world.leads[f"{key}_submitted"] = make_lead(world, key, LeadStatus.SUBMITTED)
     return world
+
+
+def give_basis(contacts, recorded_by_id: int | None = None,
+               purposes=("pass_to_hq", "keep_in_touch")) -> list:
+    """A valid lawful basis (consent given by form a year ago, no expiry) for ``purposes`` of each
+    contact: without one for ``pass_to_hq`` a lead cannot be submitted (liaison.privacy.consent)."""
+    from datetime import date, timedelta
+
+    from liaison.models import ContactConsent
+
+    given = date.today() - timedelta(days=365)
+    bases = [ContactConsent(contact_id=contact.id, purpose=purpose, basis="consent", source="form",
+                            given_on=given, evidence="Signed the station's contact form",
+                            text_version="2025-01", recorded_by_id=recorded_by_id)
+             for contact in contacts for purpose in purposes]
+    db.session.add_all(bases)
+    db.session.flush()
+    return bases
 
 
 def make_lead(world: World, station: str, status: LeadStatus, **fields) -> int:

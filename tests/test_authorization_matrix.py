@@ -40,6 +40,8 @@ MANAGE_ASEAN = policy(FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, FORBIDDEN, OK)
 MANAGE_HANOI = policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)
 ADMIN = policy(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
 SEE_MILAN = policy(NOT_FOUND, OK, NOT_FOUND, OK, OK, OK)
+DUPLICATES = policy(FORBIDDEN, FORBIDDEN, OK, OK, OK, OK)  # HQ and regional admins (their region's pairs)
+DUPLICATES_ASEAN = policy(FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK)  # a Hanoi–Bangkok pair or merge
 
 ASEAN = "/p/asean_language_title"
 EUROPE = "/p/europe_school_partnership"
@@ -53,6 +55,16 @@ EXPECTED = {
     "auth.logout": ("/logout", {"POST": policy(LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN)}),  # back to log-in
     "auth.forgot_password": ("/forgot-password", {"GET": PUBLIC, "POST": PUBLIC}),
     "auth.profile": ("/profile", {"GET": ANY_USER, "POST": ANY_USER}),
+    "auth.reset_password": ("/reset-password/not-a-valid-token", {"GET": PUBLIC, "POST": PUBLIC}),
+    # Notifications: everyone has their own; one of vol_hanoi's is 404 for everyone else.
+    "notifications.index": ("/notifications/", {"GET": ANY_USER}),
+    "notifications.read": ("/notifications/{notification}/read",
+                           {"POST": policy(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)}),
+    "notifications.read_all": ("/notifications/read-all", {"POST": ANY_USER}),
+    "notifications.preferences": ("/notifications/preferences", {"GET": ANY_USER, "POST": ANY_USER}),
+    # Failed background jobs: admins only.
+    "jobs.failed": ("/admin/jobs/", {"GET": ADMIN}),
+    "jobs.retry_job": ("/admin/jobs/{job}/retry", {"POST": ADMIN}),
     "stations.index": ("/stations/", {"GET": ANY_USER}),
     "stations.create": ("/stations/new", {"GET": MANAGERS, "POST": MANAGERS}),
     "stations.detail": ("/stations/{station}", {"GET": SEE_HANOI}),
@@ -75,11 +87,59 @@ EXPECTED = {
     "leads.upload": ("/leads/{draft}/attachments", {"POST": ACT_FOR_HANOI}),
     "leads.download": ("/leads/{draft}/attachments/{attachment}", {"GET": SEE_HANOI}),
     "leads.remove": ("/leads/{draft}/attachments/{attachment}/remove", {"POST": ACT_FOR_HANOI}),
+    # Spreadsheet imports of the Hanoi station (a staged one and a committed one: see _imports).
+    "imports.index": ("/imports/", {"GET": policy(OK, OK, OK, OK, FORBIDDEN, OK)}),
+    "imports.upload": ("/imports/new?station_id={station}", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "imports.mapping": ("/imports/{staged_import}/mapping", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "imports.review": ("/imports/{staged_import}/review", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "imports.discard": ("/imports/{staged_import}/discard", {"POST": ACT_FOR_HANOI}),
+    "imports.detail": ("/imports/{done_import}", {"GET": ACT_FOR_HANOI}),
+    "imports.revert": ("/imports/{done_import}/revert", {"POST": ACT_FOR_HANOI}),
     "review.queue": ("/review/", {"GET": HQ}),
     "review.report": ("/review/report", {"GET": HQ}),
     "review.bulk_assign": ("/review/assign", {"POST": HQ}),
+    # Reports (issue 13): every user their own scope; HQ closes periods, an admin reopens them.
+    "reports.index": ("/reports/?period=2025", {"GET": ANY_USER}),
+    "reports.table_csv": ("/reports/table/status.csv?period=2025", {"GET": ANY_USER}),
+    "reports.summary_page": ("/reports/summary?period=2025", {"GET": ANY_USER}),
+    "reports.summary_xlsx": ("/reports/summary.xlsx?period=2025", {"GET": ANY_USER}),
+    "reports.closed_periods": ("/reports/periods", {"GET": HQ}),
+    "reports.close": ("/reports/periods/close", {"POST": HQ}),
+    "reports.reopen": ("/reports/periods/{report_period}/reopen", {"POST": ADMIN}),  # a closed period each
     "exports.leads": ("/exports/leads.xlsx", {"GET": ANY_USER}),
     "exports.contacts": ("/exports/contacts.xlsx", {"GET": ANY_USER}),
+    # Lawful bases of a Hanoi contact: recorded and withdrawn by whoever acts for the station (HQ
+    # sees them read-only on the contact's page); the renewal list is everyone's, scoped.
+    "consent.record": ("/privacy/consents/contacts/{contact}/new", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "consent.withdraw": ("/privacy/consents/{consent}/withdraw", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
+    "consent.expiring": ("/privacy/consents/expiring", {"GET": ANY_USER}),
+    # Reveal a contact's masked fields with a reason (anyone who sees the contact; own-station
+    # people already see them and are sent back).
+    "privacy.reveal": ("/privacy/contacts/{contact}/reveal", {"POST": SEE_HANOI}),
+    # The access log (admins: all; regional admins: their regions' stations) and retention (admins).
+    "privacy_log.log": ("/privacy/log", {"GET": MANAGERS}),
+    "privacy_log.log_csv": ("/privacy/log.csv", {"GET": MANAGERS}),
+    "privacy_log.log_xlsx": ("/privacy/log.xlsx", {"GET": MANAGERS}),
+    "privacy_log.retention_page": ("/privacy/retention", {"GET": ADMIN}),
+    "privacy_log.dry_run": ("/privacy/retention/dry-run", {"POST": ADMIN}),
+    # The data subject's rights (a Hanoi contact; an erasure request vol_hanoi made, with a flag):
+    # the station side and admins, never HQ reviewers; approvers are admins and the region's
+    # admins other than the requester; only the requester cancels.
+    "rights.index": ("/privacy/rights/", {"GET": policy(OK, OK, OK, OK, FORBIDDEN, OK)}),
+    "rights.report": ("/privacy/rights/contacts/{contact}", {"GET": policy(OK, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)}),
+    "rights.report_json": ("/privacy/rights/contacts/{contact}/report.json",
+                           {"GET": policy(OK, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)}),
+    "rights.request_erasure": ("/privacy/rights/contacts/{contact}/erasure",
+                               {"GET": policy(OK, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK),
+                                "POST": policy(OK, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)}),
+    "rights.erasures_queue": ("/privacy/rights/erasures", {"GET": MANAGERS}),
+    "rights.erasure": ("/privacy/rights/erasures/{erasure}", {"GET": policy(OK, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)}),
+    "rights.approve": ("/privacy/rights/erasures/{erasure}/approve", {"POST": MANAGE_HANOI}),
+    "rights.reject": ("/privacy/rights/erasures/{erasure}/reject", {"POST": MANAGE_HANOI}),
+    "rights.cancel": ("/privacy/rights/erasures/{erasure}/cancel",
+                      {"POST": policy(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN)}),
+    "rights.resolve_flag": ("/privacy/rights/erasures/{erasure}/flags/{erasure_flag}/resolve",
+                            {"POST": policy(OK, NOT_FOUND, OK, NOT_FOUND, FORBIDDEN, OK)}),
     "admin.users": ("/admin/users", {"GET": MANAGERS}),
     "admin.create_user": ("/admin/users/new", {"GET": MANAGERS, "POST": MANAGERS}),
     "admin.edit_user": ("/admin/users/{victim}/edit", {"GET": MANAGE_ASEAN, "POST": MANAGE_ASEAN}),
@@ -117,6 +177,14 @@ EXPECTED = {
     # A document of its own for every role (an allowed removal must not hide the next role's answer).
     "europe_school_partnership.remove_document": (EUROPE + "/{partnership}/documents/{document}/remove",
                                                   {"POST": SEE_MILAN}),
+    # Duplicates: a Hanoi–Bangkok pair and merge (ASEAN); the first allowed undo undoes it, the
+    # others are refused with a reason (a redirect, not an authorization answer).
+    "duplicates.index": ("/duplicates/", {"GET": DUPLICATES}),
+    "duplicates.merges": ("/duplicates/merges", {"GET": DUPLICATES}),
+    "duplicates.dismiss": ("/duplicates/{pair}/dismiss", {"POST": DUPLICATES_ASEAN}),
+    "duplicates.merge": ("/duplicates/merge/{contact}/{other}", {"GET": DUPLICATES_ASEAN, "POST": DUPLICATES_ASEAN}),
+    "duplicates.merge_detail": ("/duplicates/merges/{merge}", {"GET": DUPLICATES_ASEAN}),
+    "duplicates.undo": ("/duplicates/merges/{merge}/undo", {"POST": DUPLICATES_ASEAN}),
 }
 
 # Extra form data a POST needs to reach the authorization decision (never enough to be valid
@@ -125,6 +193,7 @@ POST_DATA = {
     "plugins_admin.switch": {"scope": "region:{region}", "state": "on"},
     "plugins_admin.settings": {"scope": "region:{region}"},
     "leads.move": {"move": "start_review", "version": "0"},
+    "reports.reopen": {"reason": "A late correction."},
 }
 
 
@@ -163,6 +232,19 @@ def _outcome(response) -> object:
 CASES = [(endpoint, method) for endpoint, (_url, methods) in EXPECTED.items() for method in methods]
 
 
+def _imports(world) -> dict[str, int]:
+    """A staged and a committed import of the Hanoi station, by vol_hanoi."""
+    from liaison.imports import services as imports
+    from liaison.models import Station
+
+    volunteer = db.session.get(User, world.users["vol_hanoi"])
+    station = db.session.get(Station, world.stations["hanoi"])
+    staged = imports.stage(station, "staged.csv", b"Name,E-mail\nTran Mai,mai@example.org\n", volunteer)
+    done = imports.stage(station, "done.csv", b"Name\nLe Minh\n", volunteer)
+    imports.commit(done, "create", volunteer)
+    return {"staged_import": staged.id, "done_import": done.id}
+
+
 def _plugin_records(world) -> dict[str, int]:
     """Switch the plugins on for their regions and give each a record; returns url values."""
     from plugins.asean_language_title import services as asean
@@ -190,6 +272,21 @@ def _plugin_records(world) -> dict[str, int]:
     return {"title_app": application.id, "partnership": partnership.id}
 
 
+def _erasure_records(world) -> dict[str, int]:
+    """An erasure request for the Hanoi contact, made by vol_hanoi, with one flag."""
+    from liaison.models import ErasureFlag, ErasureRequest
+
+    erasure = ErasureRequest(contact_id=world.contacts["hanoi"], station_id=world.stations["hanoi"],
+                             reason="The person asked.", requested_by_id=world.users["vol_hanoi"])
+    db.session.add(erasure)
+    db.session.flush()
+    flag = ErasureFlag(erasure_id=erasure.id, table_name="leads", record_id=world.leads["hanoi_draft"],
+                       column_name="summary")
+    db.session.add(flag)
+    db.session.commit()
+    return {"erasure": erasure.id, "erasure_flag": flag.id}
+
+
 def _document(partnership_id: int) -> int:
     from plugins.europe_school_partnership.models import PartnershipDocument
 
@@ -197,6 +294,51 @@ def _document(partnership_id: int) -> int:
     db.session.add(document)
     db.session.commit()
     return document.id
+
+
+def _report_period(role: str) -> int:
+    """A closed report period of its own for every role (an allowed reopening must not hide the
+    next role's answer)."""
+    from liaison.models import ReportPeriod
+
+    month = ROLES.index(role) + 1
+    record = ReportPeriod(key=f"2020-{month:02d}", kind="month", starts_on=date(2020, month, 1),
+                          ends_on=date(2020, month, 28), closed=True, snapshot={})
+    db.session.add(record)
+    db.session.commit()
+    return record.id
+
+
+def _duplicate_records(world) -> dict[str, int]:
+    """A Hanoi–Bangkok pair (the same phone) and a merge of two other Hanoi–Bangkok contacts."""
+    from liaison.duplicates import services
+    from liaison.models import Contact, DuplicatePair
+
+    def contact(station, name, phone):
+        record = Contact(station_id=world.stations[station], kind="scholar", name=name, phone=phone, phone_e164=phone)
+        db.session.add(record)
+        db.session.commit()
+        return record
+
+    first, second = contact("hanoi", "Pham Van Duc", "+842438250001"), contact("bangkok", "Duc Pham", "+842438250001")
+    pair = db.session.scalar(db.select(DuplicatePair.id).where(DuplicatePair.contact_a_id == first.id,
+                                                               DuplicatePair.contact_b_id == second.id))
+    survivor, merged = contact("hanoi", "Le Van Tam", "+842438250002"), contact("bangkok", "Tam Le", "+842438250002")
+    record = services.merge(survivor, merged, {}, db.session.get(User, world.users["admin"]))
+    return {"pair": pair, "other": world.contacts["bangkok"], "merge": record.id}
+
+
+def _notification_records(world) -> dict[str, int]:
+    """A notification of vol_hanoi's and a failed job (retrying it runs a harmless digest)."""
+    from liaison.models import JobRun, JobStatus, Notification
+
+    notification = Notification(user_id=world.users["vol_hanoi"], kind="lead_decided", station_id=world.stations["hanoi"],
+                                params={"lead": world.leads["hanoi_submitted"], "status": "accepted"})
+    run = JobRun(key="matrix-failed-job", name="notifications.digest", kwargs={"user_id": world.users["admin"]},
+                 status=JobStatus.FAILED, attempts=4, last_error="ConnectionError: down")
+    db.session.add_all([notification, run])
+    db.session.commit()
+    return {"notification": notification.id, "job": run.id}
 
 
 def _attachment(world) -> int:
@@ -220,7 +362,10 @@ def test_authorization(app, world, endpoint, method):
     with app.test_request_context():
         values = {"station": world.stations["hanoi"], "contact": world.contacts["hanoi"],
                   "lead": world.leads["hanoi_submitted"], "draft": world.leads["hanoi_draft"],
-                  "region": world.regions["ASEAN"], "victim": world.users["vol_bangkok"], **_plugin_records(world)}
+                  "region": world.regions["ASEAN"], "victim": world.users["vol_bangkok"], **_plugin_records(world),
+                  **_imports(world),
+                  "consent": world.consents["hanoi_pass_to_hq"], **_erasure_records(world),
+                  **_notification_records(world)}
     url_template, methods = EXPECTED[endpoint]
     data = {key: value.format(**values) for key, value in POST_DATA.get(endpoint, {}).items()}
     outcomes = {}
@@ -228,9 +373,15 @@ def test_authorization(app, world, endpoint, method):
         if "{document}" in url_template:
             with app.app_context():
                 values["document"] = _document(values["partnership"])
+        if "{report_period}" in url_template:
+            with app.app_context():
+                values["report_period"] = _report_period(role)
         if "{attachment}" in url_template:
             with app.test_request_context():
                 values["attachment"] = _attachment(world)
+        if any(key in url_template for key in ("{pair}", "{other}", "{merge}")) and "merge" not in values:
+            with app.test_request_context():
+                values.update(_duplicate_records(world))
         url = url_template.format(**values)
         client = app.test_client()
         if role != "anonymous":

@@ -221,6 +221,19 @@ def _lead_data(world, app, **changes):
     return data
 
 
+def _consent_data(world, app, **changes):
+    data = {"purpose": "policy_news", "basis": "consent", "source": "email", "given_on": "2025-06-01",
+            "expires_on": (date.today() + timedelta(days=400)).isoformat(), "evidence": "E-mail of 1 June 2025",
+            "text_version": "2025-01"}
+    data.update(changes)
+    return data
+
+
+def _contact_agreed_data(world, app):
+    return _contact_data(world, app, agree_keep_in_touch="y", agree_pass_to_hq="y", consent_source="paper",
+                         consent_given_on="2025-06-01", consent_evidence="Signed form, binder 2025/7")
+
+
 def _lead_edit_data(world, app):
     lead = world.leads["hanoi_draft"]
     data = _lead_data(world, app, summary="An edited summary.")
@@ -239,6 +252,12 @@ FORMS = {
     "contact_edit": FormSpec("vol_hanoi", lambda w: f"/contacts/{w.contacts['hanoi']}/edit",
                              lambda w, a: _contact_data(w, a, name="Nguyen Van An", email="an.new@example.org",
                                                         phone="+84 24 3825 4321")),
+    "contact_new_agreed": FormSpec("vol_hanoi", lambda w: f"/contacts/new?station_id={w.stations['hanoi']}",
+                                   _contact_agreed_data),
+    "consent_record": FormSpec("vol_hanoi", lambda w: f"/privacy/consents/contacts/{w.contacts['hanoi']}/new",
+                               _consent_data),
+    "consent_withdraw": FormSpec("asean_admin", lambda w: f"/privacy/consents/{w.consents['hanoi_pass_to_hq']}/withdraw",
+                                 lambda w, a: {"note": "Asked by e-mail on 3 March to stop passing her profile"}),
     "lead_new": FormSpec("vol_hanoi", lambda w: f"/leads/new?contact_id={w.contacts['hanoi']}", _lead_data),
     "lead_edit": FormSpec("vol_hanoi", lambda w: f"/leads/{w.leads['hanoi_draft']}/edit", _lead_edit_data),
     "user_new": FormSpec("admin", lambda w: "/admin/users/new",
@@ -270,7 +289,61 @@ FORMS = {
                       lambda w, a: {"email": "vol_hanoi@example.org", "password": PASSWORD, "next": "/leads/"}),
     "forgot_password": FormSpec(None, lambda w: "/forgot-password",
                                 lambda w, a: {"email": "vol_hanoi@example.org"}),
+    # Notification settings: one select per kind (liaison.notifications); the reset-password form
+    # is covered in tests/test_password_reset.py (its URL holds a fresh token).
+    "notification_preferences": FormSpec("vol_hanoi", lambda w: "/notifications/preferences",
+                                         lambda w, a: {"kind__lead_decided": "off", "kind__info_requested": "digest",
+                                                       "kind__lead_comment": "email"}),
+    # The data subject's rights (liaison.privacy.erasure): a request for the Milan contact; the
+    # decision on a Hanoi request vol_hanoi made (``_erasure_request`` below creates it).
+    "erasure_request": FormSpec("vol_milan", lambda w: f"/privacy/rights/contacts/{w.contacts['milan']}/erasure",
+                                lambda w, a: {"reason": "The person asked by e-mail on 3 May."}),
+    "erasure_approve": FormSpec("asean_admin", lambda w: f"/privacy/rights/erasures/{w.erasure_id}/approve",
+                                lambda w, a: {"confirm": "y", "note": "Checked the e-mail."}),
+    "erasure_reject": FormSpec("asean_admin", lambda w: f"/privacy/rights/erasures/{w.erasure_id}/reject",
+                               lambda w, a: {"note": "A signed agreement binds the bureau."}),
+    # HQ reveals a contact's masked fields, with a reason (liaison.privacy.masking).
+    "reveal": FormSpec("hq", lambda w: f"/privacy/contacts/{w.contacts['hanoi']}/reveal",
+                       lambda w, a: {"reason": "review_lead", "note": "Checking lead #3"}),
+    # Reports (liaison.reports): HQ closes a period; an admin reopens one (``_report_period`` below).
+    "report_close": FormSpec("hq", lambda w: "/reports/periods/close", lambda w, a: {"period": "2025-Q4"}),
+    "report_reopen": FormSpec("admin", lambda w: f"/reports/periods/{w.report_period_id}/reopen",
+                              lambda w, a: {"reason": "A landing in November was recorded late."}),
 }
+
+
+@pytest.fixture(autouse=True)
+def _report_period(request, app, world):
+    """For the reopening form: a closed period (``world.report_period_id``)."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or callspec.params.get("form_name") != "report_reopen":
+        return
+    from liaison.models import ReportPeriod
+
+    with app.app_context():
+        record = ReportPeriod(key="2025-Q3", kind="quarter", starts_on=date(2025, 7, 1), ends_on=date(2025, 9, 30),
+                              closed=True, snapshot={})
+        db.session.add(record)
+        db.session.commit()
+        world.report_period_id = record.id
+        db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _erasure_request(request, app, world):
+    """For the erasure forms: a request for the Hanoi contact, made by vol_hanoi (``world.erasure_id``)."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or not str(callspec.params.get("form_name", "")).startswith("erasure_"):
+        return
+    from liaison.models import ErasureRequest
+
+    with app.app_context():
+        erasure = ErasureRequest(contact_id=world.contacts["hanoi"], station_id=world.stations["hanoi"],
+                                 reason="The person asked.", requested_by_id=world.users["vol_hanoi"])
+        db.session.add(erasure)
+        db.session.commit()
+        world.erasure_id = erasure.id
+        db.session.remove()
 
 
 def _post(app, client, login, world, form_name, changes=None, drop=()):
@@ -374,6 +447,27 @@ def _cases():
     cases += [("station_new_regional", "region_id", str("EUROPE"), None)]
     cases += [("contact_new", *c) for c in contact]
     cases += [("contact_edit", *c) for c in contact]
+    cases += [
+        ("contact_new_agreed", "consent_source", "", "Say how the person agreed"),
+        ("contact_new_agreed", "consent_source", "bogus", CHOICE),
+        ("contact_new_agreed", "consent_given_on", TOMORROW, FUTURE),
+        ("contact_new_agreed", "consent_given_on", "2024-02-30", DATE),
+        ("contact_new_agreed", "consent_given_on", "", "Give the date the person agreed."),
+        ("contact_new_agreed", "consent_evidence", TEN_K, TOO_LONG),
+    ]
+    cases += [("consent_record", *c) for c in [
+        ("purpose", "", None), ("purpose", "bogus", CHOICE), ("purpose", TEN_K, CHOICE),
+        ("basis", "", None), ("basis", "bogus", CHOICE),
+        ("source", "", "Say where the basis comes from"), ("source", "bogus", CHOICE),
+        ("given_on", "", "Give the date"), ("given_on", "2024-02-30", DATE), ("given_on", "yesterday", DATE),
+        ("given_on", TOMORROW, FUTURE), ("given_on", "2999-01-01", FUTURE),
+        ("expires_on", "2025-05-31", "cannot be before the date given"), ("expires_on", "2025-06-02", "has passed"),
+        ("expires_on", "2024-02-30", DATE),
+        ("evidence", TEN_K, TOO_LONG), ("text_version", "x" * 41, TOO_LONG),
+    ]]
+    cases += [("consent_withdraw", "note", "", "Say how and when the person withdrew"),
+              ("consent_withdraw", "note", "   ", "Say how and when the person withdrew"),
+              ("consent_withdraw", "note", "x" * 301, TOO_LONG)]
     cases += [("lead_new", *c) for c in lead]
     cases += [("lead_edit", *c) for c in lead]
     cases += [("user_new", *c) for c in user]
@@ -398,6 +492,26 @@ def _cases():
         ("login", "email", TEN_K, TOO_LONG), ("login", "password", TEN_K, TOO_LONG),
         ("login", "password", "wrong-password", "The e-mail address or the password is not correct."),
         ("forgot_password", "email", "", REQUIRED), ("forgot_password", "email", TEN_K, TOO_LONG),
+        ("notification_preferences", "kind__lead_decided", "sms", CHOICE),
+        ("notification_preferences", "kind__lead_decided", "", CHOICE),
+        ("notification_preferences", "kind__info_requested", TEN_K, CHOICE),
+        ("reveal", "reason", "", "Choose why you need to see the personal fields."),
+        ("reveal", "reason", "curiosity", CHOICE), ("reveal", "reason", TEN_K, CHOICE),
+        ("reveal", "note", "x" * 301, TOO_LONG), ("reveal", "note", TEN_K, TOO_LONG),
+        ("erasure_request", "reason", "", REQUIRED), ("erasure_request", "reason", "   ", REQUIRED),
+        ("erasure_request", "reason", TEN_K, TOO_LONG),
+        ("erasure_approve", "confirm", "", "Tick the box to confirm the erasure."),
+        ("erasure_approve", "note", TEN_K, TOO_LONG),
+        ("erasure_reject", "note", "", REQUIRED), ("erasure_reject", "note", "   ", REQUIRED),
+        ("erasure_reject", "note", TEN_K, TOO_LONG),
+        ("report_close", "period", "", REQUIRED), ("report_close", "period", "   ", REQUIRED),
+        ("report_close", "period", "2025-Q5", "Write a year (2025), a quarter (2025-Q4) or a month (2025-11)."),
+        ("report_close", "period", "1999", "Choose a year from 2000 to 2100."),
+        ("report_close", "period", "2025-01-01..2025-02-01", TOO_LONG),
+        ("report_close", "period", TEN_K, TOO_LONG),
+        ("report_close", "period", str(date.today().year + 1), "A period can be closed once it has ended."),
+        ("report_reopen", "reason", "", REQUIRED), ("report_reopen", "reason", " \n ", REQUIRED),
+        ("report_reopen", "reason", TEN_K, TOO_LONG),
     ]
     return cases
 
@@ -450,7 +564,9 @@ def test_bad_value_is_refused_next_to_the_field(app, client, login, world, form_
     ("station_new", "name"), ("station_new", "city"), ("station_new", "country"), ("station_new", "region_id"),
     ("contact_new", "name"), ("contact_new", "kind"), ("lead_new", "summary"), ("lead_new", "category"),
     ("user_new", "email"), ("user_new", "name"), ("user_new", "role"), ("region_new", "code"),
-    ("region_new", "name"), ("login", "email"),
+    ("region_new", "name"), ("login", "email"), ("reveal", "reason"),
+    ("erasure_request", "reason"), ("erasure_approve", "confirm"), ("erasure_reject", "note"),
+    ("report_close", "period"), ("report_reopen", "reason"),
 ])
 def test_missing_required_field(app, client, login, world, form_name, name):
     """The field not sent at all (not just empty)."""
@@ -573,10 +689,19 @@ def test_local_phone_number_is_read_in_the_stations_country(app, client, login, 
         assert (contact.phone, contact.phone_e164) == ("+842438259999", "+842438259999")  # stored as E.164
 
 
-def test_same_email_in_another_station_is_no_duplicate(app, client, login, world):
+def test_same_email_in_another_station_is_noted_without_its_personal_data(app, client, login, world):
+    """Another station's contact is no duplicate of this station's, but HQ knows the person there:
+    the form says so (a count only: nothing of the other station's contact), writes nothing, and
+    saves once confirmed (issue 12)."""
     login("vol_bangkok")
     data = _contact_data(world, app, email="an@example.org", phone="+84 24 3825 1234", country="TH")
+    before = snapshot(app)
     response = client.post(f"/contacts/new?station_id={world.stations['bangkok']}", data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "HQ already knows a person with matching details at 1 other station" in body
+    assert f'href="/contacts/{world.contacts["hanoi"]}"' not in body and "Hanoi station" not in body
+    assert snapshot(app) == before
+    response = client.post(f"/contacts/new?station_id={world.stations['bangkok']}", data={**data, "confirm_duplicate": "y"})
     assert response.status_code == 302
     assert count(app, Contact, Contact.email_normalized == "an@example.org") == 2
 
@@ -892,7 +1017,17 @@ GARBAGE_URLS = [
     "/review/report?date_from=abc&date_to=2024-02-30", "/review/report?date_from=2025-12-31&date_to=2020-01-01",
     "/stations/?page=abc", "/stations/?page=-1", "/stations/?region=NOPE&country=zz&status=bogus&q=" + TEN_K,
     "/admin/users?page=abc", "/admin/users?page=-1", "/admin/users?role=bogus&q=" + TEN_K,
+    "/notifications/?after=garbage", "/notifications/?before=%00&last=1", "/notifications/?after=" + TEN_K,
+    "/admin/jobs/?after=abc", "/admin/jobs/?last=1&count=exact", "/reset-password/" + "x" * 2000,
     "/exports/leads.xlsx?station=abc&page=abc&submitted_from=x", "/exports/contacts.xlsx?station=xyz&kind=bogus",
+    "/imports/?station_id=xyz&after=garbage", "/imports/new?station_id=xyz", "/imports/new?station_id=-1",
+    "/privacy/consents/expiring?after=garbage&before=%00&last=x", "/privacy/consents/expiring?after=" + TEN_K,
+    "/privacy/consents/contacts/1/new?purpose=" + TEN_K,
+    "/privacy/log?date_from=2024-13-45&date_to=abc", "/privacy/log?user=abc&action=bogus&contact=" + TEN_K,
+    "/privacy/log?after=garbage&before=%00&last=x", "/privacy/log?contact=%25&date_from=2025-12-31&date_to=2020-01-01",
+    "/privacy/log.csv?date_from=x&user=abc", "/privacy/log.xlsx?action=bogus&contact=%00",
+    "/duplicates/?after=garbage&before=%00&last=x", "/duplicates/?after=" + TEN_K, "/duplicates/merges?before=abc",
+    "/duplicates/merge/1/abc", "/duplicates/merge/-1/1", "/duplicates/merges/abc",
 ]
 
 
@@ -902,7 +1037,11 @@ def test_garbage_in_the_query_string_is_no_server_error(app, client, login, worl
     before = snapshot(app)
     response = client.get(url)
     assert response.status_code in (200, 302, 400, 403, 404), response.status_code
-    assert snapshot(app) == before
+    after = snapshot(app)
+    if url.startswith("/exports/"):  # every export is written to the access log, and nothing else
+        for table in ("privacy_access_log", "privacy_access_log_fields"):
+            after.pop(table), before.pop(table)
+    assert after == before
 
 
 HUGE = "99999999999999999999"  # beyond SQLite's 64-bit integers
@@ -913,7 +1052,13 @@ HUGE_URLS = [url.format(n=n) for n in (HUGE, INT4) for url in [
     "/contacts/?page={n}", "/leads/?page={n}", "/stations/?page={n}", "/review/?page={n}", "/admin/users?page={n}",
     "/leads/{n}", "/contacts/{n}", "/stations/{n}", "/admin/users/{n}/edit",
     "/admin/regions/{n}/edit", "/leads/{n}/edit", "/contacts/{n}/edit",
+    "/notifications/?after={n}",
     "/exports/leads.xlsx?station={n}&reviewer={n}", "/exports/contacts.xlsx?station={n}",
+    "/imports/?station_id={n}", "/imports/new?station_id={n}", "/imports/{n}", "/imports/{n}/mapping",
+    "/imports/{n}/review",
+    "/privacy/consents/contacts/{n}/new", "/privacy/consents/{n}/withdraw",
+    "/privacy/log?user={n}&contact={n}", "/privacy/log?contact=%23{n}", "/privacy/log.csv?user={n}",
+    "/duplicates/merge/{n}/{n}", "/duplicates/merge/1/{n}", "/duplicates/merges/{n}",
 ]]
 
 
@@ -966,3 +1111,109 @@ def test_user_count_unchanged_after_every_refused_user_form(app, client, login, 
         assert client.post("/admin/users/new", data=data).status_code == 200
     assert count(app, User) == users
     assert count(app, Station) == 3
+
+
+# The access log's filters (a GET form): the error next to the field, the input kept, no list,
+# nothing written --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query,name,message,kept", [
+    ("?date_from=2024-13-45", "date_from", DATE, "2024-13-45"),
+    ("?date_to=abc", "date_to", DATE, "abc"),
+    ("?date_from=2025-12-31&date_to=2020-01-01", "date_to", "The end date is before the start date.", "2020-01-01"),
+    ("?user=abc", "user", CHOICE, None),
+    ("?user=" + HUGE, "user", CHOICE, None),
+    ("?action=bogus", "action", CHOICE, None),
+    ("?station=" + INT4, "station", CHOICE, None),
+    ("?contact=" + "x" * 101, "contact", TOO_LONG, "x" * 101),
+])
+def test_bad_access_log_filter_is_refused_next_to_the_field(app, client, login, world, query, name, message, kept):
+    login("admin")
+    before = snapshot(app)
+    response = client.get("/privacy/log" + query)
+    assert response.status_code == 200
+    page = page_of(response)
+    assert message in page.error_of(name)
+    if kept is not None:
+        assert page.kept(name) == kept
+    assert "Correct the filters marked above to see the log." in response.get_data(as_text=True)
+    assert snapshot(app) == before
+
+
+# Duplicates: the merge form, "not the same person" and undo ----------------------------------
+
+@pytest.mark.parametrize("data,name,message", [
+    ({}, "confirm", "Tick this box to confirm the merge."),
+    ({"confirm": "false"}, "confirm", "Tick this box to confirm the merge."),
+    ({"confirm": "y", "field_name": "bogus"}, "field_name", CHOICE),
+    ({"confirm": "y", "field_notes": TEN_K}, "field_notes", CHOICE),
+    ({"confirm": "y", "field_email": "both"}, "field_email", CHOICE),  # "keep both" is for notes only
+])
+def test_bad_merge_is_refused_next_to_the_field(app, client, login, world, data, name, message):
+    login("hq")
+    url = f"/duplicates/merge/{world.contacts['hanoi']}/{world.contacts['bangkok']}"
+    before = snapshot(app)
+    response = client.post(url, data={"field_phone": "merged", **data})
+    assert response.status_code == 200
+    page = page_of(response)
+    assert message in page.error_of(name)
+    kept = [c for c in page.controls if c["name"] == "field_phone" and c["value"] == "merged"]
+    assert kept and kept[0]["checked"]  # the other choices are kept
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize("path", [
+    "/duplicates/999999/dismiss", "/duplicates/99999999999999999999/dismiss", "/duplicates/2147483648/dismiss",
+    "/duplicates/merges/999999/undo", "/duplicates/merges/2147483648/undo", "/duplicates/merge/1/999999",
+])
+def test_unknown_pair_merge_or_contact_is_404_and_writes_nothing(app, client, login, world, path):
+    login("hq")
+    before = snapshot(app)
+    assert client.post(path).status_code == 404
+    assert snapshot(app) == before
+
+
+# Spreadsheet imports: bad files are in tests/test_imports.py; here the forms around them.
+
+@pytest.mark.parametrize("data,message", [
+    ({"mode": "everything"}, "Not a valid choice"),
+    ({}, "This field is required."),
+])
+def test_bad_import_mode_is_refused_and_imports_nothing(app, client, login, world, data, message):
+    from liaison.imports import services as imports
+    from liaison.models import Contact, ImportBatch, Station, User
+
+    login("vol_hanoi")
+    with app.test_request_context():
+        batch = imports.stage(db.session.get(Station, world.stations["hanoi"]), "a.csv", b"Name\nAn Tran\n",
+                              db.session.get(User, world.users["vol_hanoi"]))
+        import_id = batch.id
+    before = snapshot(app)
+    response = client.post(f"/imports/{import_id}/review", data=data)
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    assert snapshot(app) == before
+    with app.app_context():
+        assert db.session.get(ImportBatch, import_id).status == "staged"
+        assert not db.session.scalar(db.select(Contact).where(Contact.name == "An Tran"))
+
+
+def test_bad_import_mapping_is_refused_next_to_the_field(app, client, login, world):
+    from liaison.imports import services as imports
+    from liaison.models import ImportBatch, Station, User
+
+    login("vol_hanoi")
+    with app.test_request_context():
+        batch = imports.stage(db.session.get(Station, world.stations["hanoi"]), "a.csv", b"Name,Mail\nAn Tran,x\n",
+                              db.session.get(User, world.users["vol_hanoi"]))
+        import_id, mapping = batch.id, dict(batch.mapping)
+    response = client.post(f"/imports/{import_id}/mapping", data={"col_0": "name", "col_1": "<script>" + "x" * 5000})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Not a valid choice" in body and "<script>" not in body
+    with app.app_context():
+        assert db.session.get(ImportBatch, import_id).mapping == mapping
+
+
+@pytest.mark.parametrize("path", ["/imports/{n}/revert", "/imports/{n}/discard"])
+def test_unknown_import_is_404_on_post(app, client, login, world, path):
+    login("vol_hanoi")
+    for n in (HUGE, INT4, "0"):
+        assert client.post(path.format(n=n)).status_code == 404

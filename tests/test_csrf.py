@@ -85,6 +85,70 @@ def _attachment(app, world) -> int:
             db.session.remove()
 
 
+def _erasure(app, world, contact: str, requester: str, flag: bool = False) -> dict:
+    """An erasure request awaiting approval (and, with ``flag``, one flagged field)."""
+    from liaison.models import ErasureFlag, ErasureRequest
+
+    with app.app_context():
+        try:
+            erasure = ErasureRequest(contact_id=world.contacts[contact], station_id=world.stations[contact],
+                                     reason="The person asked.", requested_by_id=world.users[requester])
+            db.session.add(erasure)
+            db.session.flush()
+            values = {"erasure_id": erasure.id}
+            if flag:
+                record = ErasureFlag(erasure_id=erasure.id, table_name="leads", record_id=world.leads["hanoi_draft"],
+                                     column_name="summary")
+                db.session.add(record)
+                db.session.flush()
+                values["flag_id"] = record.id
+            db.session.commit()
+            return values
+        finally:
+            db.session.remove()
+
+
+def _reset_token(app, world) -> str:
+    from liaison.auth.services import reset_token
+
+    with app.app_context():
+        try:
+            return reset_token(db.session.get(User, world.users["vol_hanoi"]))
+        finally:
+            db.session.remove()
+
+
+def _admin_notification(app, world) -> int:
+    """An unread notification of the admin (the tests below log in as the admin)."""
+    from liaison.models import Notification
+
+    with app.app_context():
+        try:
+            notification = Notification(user_id=world.users["admin"], kind="lead_submitted",
+                                        station_id=world.stations["hanoi"], params={"lead": 1})
+            db.session.add(notification)
+            db.session.commit()
+            return notification.id
+        finally:
+            db.session.remove()
+
+
+def _failed_job(app, world) -> int:
+    import uuid
+
+    from liaison.models import JobRun
+
+    with app.app_context():
+        try:
+            run = JobRun(key=f"csrf-{uuid.uuid4().hex}", name="notifications.digest",
+                         kwargs={"user_id": world.users["admin"]}, status="failed", attempts=4, last_error="down")
+            db.session.add(run)
+            db.session.commit()
+            return run.id
+        finally:
+            db.session.remove()
+
+
 def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
     """endpoint -> (url values, form data, anonymous?)."""
     hanoi, submitted, draft = world.stations["hanoi"], world.leads["hanoi_submitted"], world.leads["hanoi_draft"]
@@ -120,7 +184,109 @@ def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
         "admin.reset_password": ({"user_id": world.users["vol_hanoi"]}, {}, False),
         "admin.create_region": ({}, {"code": "AFRICA", "name": "Africa"}, False),
         "admin.edit_region": ({"region_id": world.regions["ASEAN"]}, {"code": "ASEAN", "name": "SE Asia"}, False),
+        "privacy_log.dry_run": ({}, {}, False),  # a dry run: stores a RetentionRun with its counts
+        "consent.record": ({"contact_id": world.contacts["hanoi"]},
+                           {"purpose": "policy_news", "basis": "consent", "source": "email", "given_on": "2025-06-01"},
+                           False),
+        "consent.withdraw": ({"consent_id": world.consents["hanoi_keep_in_touch"]},
+                             {"note": "Asked by e-mail"}, False),
+        "rights.request_erasure": ({"contact_id": world.contacts["milan"]}, {"reason": "The person asked."}, False),
+        "rights.approve": (_erasure(app, world, "hanoi", "vol_hanoi"), {"confirm": "y"}, False),
+        "rights.reject": (_erasure(app, world, "bangkok", "vol_bangkok"), {"note": "Must keep it."}, False),
+        "rights.cancel": (_erasure(app, world, "bangkok", "admin"), {}, False),
+        "rights.resolve_flag": (_erasure(app, world, "hanoi", "vol_hanoi", flag=True), {}, False),
+        "reports.close": ({}, {"period": "2025"}, False),
+        "reports.reopen": ({"period_id": _closed_period(app)}, {"reason": "A late correction."}, False),
+        "privacy.reveal": ({"contact_id": world.contacts["hanoi"]}, {"reason": "review_lead"}, False),
+        **_import_payloads(app, world),
+        "duplicates.dismiss": ({"pair_id": _duplicates(app, world)["pair"]}, {}, False),
+        "duplicates.merge": ({"survivor_id": world.contacts["hanoi"], "merged_id": world.contacts["bangkok"]},
+                             {"confirm": "y"}, False),
+        "duplicates.undo": ({"merge_id": _duplicates(app, world)["merge"]}, {}, False),
+        "auth.reset_password": ({"token": _reset_token(app, world)},
+                                {"new_password": "a-new-password-1", "new_password_repeat": "a-new-password-1"}, True),
+        "notifications.read": ({"notification_id": _admin_notification(app, world)}, {}, False),
+        "notifications.read_all": ({}, {"_": _admin_notification(app, world)}, False),
+        "notifications.preferences": ({}, {"kind__lead_decided": "off"}, False),
+        "jobs.retry_job": ({"run_id": _failed_job(app, world)}, {}, False),
     }
+
+
+def _duplicates(app, world) -> dict[str, int]:
+    """A Hanoi–Bangkok pair (the same phone) and a merge of two other contacts."""
+    from liaison.duplicates import services
+    from liaison.models import Contact, DuplicatePair
+
+    with app.app_context():
+        try:
+            made = []
+            for station, name in (("hanoi", "Pham Van Duc"), ("bangkok", "Duc Pham"), ("hanoi", "Le Van Tam"),
+                                  ("bangkok", "Tam Le")):
+                phone = "+84243825000" + str(len(made) // 2)
+                made.append(Contact(station_id=world.stations[station], kind="scholar", name=name, phone=phone,
+                                    phone_e164=phone))
+            db.session.add_all(made)
+            db.session.commit()
+            pair = db.session.scalar(select(DuplicatePair.id).where(DuplicatePair.contact_a_id == made[0].id,
+                                                                    DuplicatePair.contact_b_id == made[1].id))
+            record = services.merge(made[2], made[3], {}, db.session.get(User, world.users["admin"]))
+            return {"pair": pair, "merge": record.id}
+        finally:
+            db.session.remove()
+
+
+def _import_payloads(app, world) -> dict:
+    """A staged and a committed import of Hanoi, and what each import route is sent."""
+    from liaison.imports import services as imports
+
+    with app.test_request_context():
+        try:
+            volunteer = db.session.get(User, world.users["vol_hanoi"])
+            station = db.session.get(Station, world.stations["hanoi"])
+            staged = imports.stage(station, "staged.csv", b"Name,E-mail\nTran Mai,mai@example.org\n", volunteer).id
+            # A committed import built directly (committing through the service writes an audit
+            # entry, which test_a_refused_form_leaves_no_trace counts after building the payloads).
+            from liaison.models import Contact, ImportBatch, ImportRow, utcnow
+
+            contact = Contact(station_id=station.id, kind="scholar", name="Le Minh", created_by_id=volunteer.id)
+            batch = ImportBatch(station_id=station.id, status="committed", mode="create", filename="done.csv",
+                                sha256="0" * 64, created_by_id=volunteer.id, header=["Name"], mapping={"0": "name"},
+                                notices=[], total_rows=1, created_count=1, committed_at=utcnow())
+            db.session.add_all([contact, batch])
+            db.session.flush()
+            db.session.add(ImportRow(import_id=batch.id, row_number=2, action="created", contact_id=contact.id,
+                                     after=imports.snapshot(contact)))
+            db.session.commit()
+            done = batch.id
+        finally:
+            db.session.remove()
+    return {
+        "imports.upload": ({"station_id": world.stations["hanoi"]},
+                           {"file": (io.BytesIO(b"Name\nAn Tran\n"), "a.csv")}, False),
+        "imports.mapping": ({"import_id": staged}, {"col_0": "name", "col_1": "email"}, False),
+        "imports.review": ({"import_id": staged}, {"mode": "create"}, False),
+        "imports.discard": ({"import_id": staged}, {}, False),
+        "imports.revert": ({"import_id": done}, {}, False),
+    }
+
+
+def _closed_period(app) -> int:
+    """A closed report period (an admin may reopen it)."""
+    from datetime import date
+
+    from liaison.models import ReportPeriod
+
+    with app.app_context():
+        try:
+            record = db.session.scalar(select(ReportPeriod).where(ReportPeriod.key == "2024-Q1"))
+            if record is None:  # payloads() may be built twice in one test
+                record = ReportPeriod(key="2024-Q1", kind="quarter", starts_on=date(2024, 1, 1),
+                                      ends_on=date(2024, 3, 31), closed=True, snapshot={})
+                db.session.add(record)
+                db.session.commit()
+            return record.id
+        finally:
+            db.session.remove()
 
 
 def _default_value(world, rule, name):
@@ -152,7 +318,9 @@ def post_routes(app, world):
 def test_payloads_cover_the_core_routes(app, world):
     """A new core POST route needs a payload here, so that the tests below really try it."""
     core = {endpoint for endpoint, _url, _data in post_routes(app, world)
-            if endpoint.split(".")[0] in {"main", "auth", "stations", "contacts", "leads", "review", "admin"}}
+            if endpoint.split(".")[0] in {"main", "auth", "stations", "contacts", "leads", "review", "admin",
+                                             "privacy_log", "consent", "rights", "reports", "privacy",
+                                             "imports", "duplicates", "notifications", "jobs"}}
     assert core == set(payloads(world, app))
 
 
@@ -275,6 +443,12 @@ def test_log_in_renews_the_token(app, client, world):
     "leads.remove",
     "review.bulk_assign", "admin.create_user", "admin.edit_user", "admin.set_active", "admin.reset_password",
     "admin.create_region", "admin.edit_region",
+    "privacy_log.dry_run", "consent.record", "consent.withdraw",
+    "rights.request_erasure", "rights.approve", "rights.reject", "rights.cancel", "rights.resolve_flag",
+    "reports.close", "reports.reopen", "privacy.reveal",
+    "duplicates.dismiss", "duplicates.merge", "duplicates.undo",
+    "auth.reset_password", "notifications.read", "notifications.read_all", "notifications.preferences",
+    "jobs.retry_job",
 ])
 def test_every_core_post_route_works_with_the_right_token(app, client, world, endpoint):
     values, data, anonymous = payloads(world, app)[endpoint]
@@ -297,7 +471,8 @@ def test_every_core_post_route_works_with_the_right_token(app, client, world, en
 def test_get_filter_forms_need_no_token(app, client, world):
     log_in(client, world.emails["hq"])
     for path in ["/leads/?q=Nguyen&status=open", "/review/?reviewer=none", "/contacts/?q=An",
-                 "/stations/?region=ASEAN", "/review/report?date_from=2020-01-01&date_to=2030-12-31"]:
+                 "/stations/?region=ASEAN", "/reports/?date_from=2020-01-01&date_to=2030-12-31",
+                 "/reports/summary?period=2025-Q4"]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert "CSRF" not in response.get_data(as_text=True), path

@@ -284,6 +284,21 @@ def test_hook_liaison_panels(login, world, switch):
     assert "Fixture panel" not in client.get(f"/contacts/{world.contacts['milan']}").get_data(as_text=True)
 
 
+def test_hook_liaison_report_sections(login, world, switch):
+    """Called only for plugins active for some of the report's stations, with just those."""
+    good_plugin.CALLS.clear()
+    page = login("hq").get("/reports/?period=2025").get_data(as_text=True)
+    assert "Fixture figures" not in page and not [c for c in good_plugin.CALLS if c[0] == "report_sections"]
+    switch(True, station="hanoi")
+    page = login("hq").get("/reports/?period=2025").get_data(as_text=True)
+    assert "Fixture figures" in page and 'data-chart="fixture_good.stations"' in page
+    assert ("report_sections", "2025", (world.stations["hanoi"],)) in good_plugin.CALLS
+    assert "/reports/table/fixture_good.stations.csv" in page
+    good_plugin.CALLS.clear()
+    assert "Fixture figures" not in login("vol_milan").get("/reports/?period=2025").get_data(as_text=True)
+    assert not [c for c in good_plugin.CALLS if c[0] == "report_sections"]
+
+
 def test_hook_liaison_nav_items(login, world, switch):
     switch(True, region="ASEAN")
     assert 'href="/p/fixture_good/">Fixture nav' in login("vol_bangkok").get("/").get_data(as_text=True)
@@ -302,6 +317,34 @@ def test_hook_liaison_export_columns(login, world, switch):
     by_station = {row[header.index("Station")]: row[column] for row in body}
     assert by_station["Hanoi station"].startswith("fx-")
     assert by_station["Milan station"] is None  # plugin off for Milan: blank cell
+
+
+def test_hook_liaison_personal_fields(app, monkeypatch):
+    """Called for every installed plugin, active or not; merged with the core's declaration;
+    a stale name, a plugin reclassifying a core column and a wrong result are all reported."""
+    from liaison.models import Sensitivity
+    from liaison.privacy import classification
+
+    monkeypatch.setattr(good_plugin, "PERSONAL_FIELDS", {
+        "fixture_good_things.secret": Sensitivity.SENSITIVE, "fixture_good_things.id": "none",
+        "contacts.email": Sensitivity.NONE,  # a plugin may not declassify a core column
+    })
+    with app.test_request_context():  # the plugin is switched on nowhere: still called
+        fields = classification.fields()
+        assert fields["fixture_good_things.secret"] == Sensitivity.SENSITIVE
+        assert fields["fixture_good_things.id"] == Sensitivity.NONE
+        assert fields["contacts.email"] == Sensitivity.NORMAL
+        assert classification.personal_columns("fixture_good_things") == {"secret": Sensitivity.SENSITIVE}
+        # The bundled plugins classify their tables through the same hook.
+        assert fields["asean_language_title_applications.certificate_number"] == Sensitivity.SENSITIVE
+        problems = classification.problems()
+        assert "classified but no such column: fixture_good_things.secret (plugin fixture_good)" in problems
+        assert "plugin fixture_good may not reclassify the core's column contacts.email" in problems
+    monkeypatch.setattr(good_plugin, "PERSONAL_FIELDS", ["not", "a", "dict"])
+    monkeypatch.setitem(app.extensions, classification._EXTENSION_KEY, None)
+    with app.test_request_context():
+        assert "fixture_good_things.secret" not in classification.fields()
+        assert any(e.plugin == GOOD and e.hook == "liaison_personal_fields" for e in host().recent_errors)
 
 
 def _create_lead(client, world, station, submit):
@@ -362,6 +405,95 @@ def test_hook_liaison_event_station_created(app, login, world, switch):
     with app.app_context():
         station = db.session.scalar(db.select(Station).where(Station.name == "Jakarta station"))
     assert ("station_created", station.id) in good_plugin.CALLS
+
+
+def test_hook_liaison_merge_contacts(app, login, world):
+    """Called for every installed plugin (switched on nowhere here) with both contacts still
+    present, inside the merge; a failure refuses the whole merge (tests/test_merge.py)."""
+    with app.app_context():
+        survivor, merged = world.contacts["hanoi"], world.contacts["milan"]
+    response = login("hq").post(f"/duplicates/merge/{survivor}/{merged}", data={"confirm": "y"})
+    assert response.status_code == 302
+    assert ("merge_contacts", survivor, merged) in good_plugin.CALLS
+    with app.app_context():
+        assert db.session.get(Contact, merged) is None
+        assert db.session.scalar(db.select(TalentLead.contact_id).where(
+            TalentLead.id == world.leads["milan_draft"])) == survivor
+
+
+def test_hook_liaison_notification_kinds(app, login, world):
+    """A plugin's kinds (named ``<plugin>.<kind>``) are on everyone's settings page; the plugin
+    notifies through ``notify`` and only users in scope of the station are told, in their language."""
+    from liaison.models import Notification
+    from liaison.notifications import notify
+
+    client = login("vol_milan")
+    assert "A fixture event" in client.get("/notifications/preferences").get_data(as_text=True)
+    assert ("notification_kinds",) in good_plugin.CALLS
+    with app.test_request_context():
+        notify("fixture_good.event", [world.users["vol_hanoi"], world.users["vol_milan"]],
+               station_id=world.stations["milan"], params={"what": "a partnership signed"}, path="/")
+        db.session.commit()
+        assert db.session.scalars(db.select(Notification.user_id)).all() == [world.users["vol_milan"]]
+    assert "Fixture event: a partnership signed" in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_hook_liaison_import_types(app, world, runner, tmp_path):
+    """A plugin's record type (switched on nowhere) is importable with ``flask import records``:
+    all rows through its ``create`` in one transaction (a refused row: nothing written), recorded
+    as an import of ``<plugin>.<type>`` and reverted through its ``remove``."""
+    from liaison.imports import services as imports
+    from liaison.models import ImportBatch
+
+    with app.test_request_context():
+        assert "fixture_good.partners" in imports.types()
+    station = str(world.stations["milan"])
+    bad = tmp_path / "partners-bad.csv"
+    bad.write_text("Partner name,City\nTurin Polytechnic,Turin\n!Nope,Milan\n", encoding="utf-8")
+    result = runner.invoke(args=["import", "records", "fixture_good.partners", str(bad), "--station", station])
+    assert result.exit_code != 0 and "nothing was written" in result.output
+    with app.app_context():
+        assert not db.session.scalars(db.select(Contact).where(Contact.name.like("Fixture import%"))).all()
+        assert not db.session.scalars(db.select(ImportBatch)).all()
+    good = tmp_path / "partners.csv"
+    good.write_text("Partner name,City\nTurin Polytechnic,Turin\nBocconi,Milan\n", encoding="utf-8")
+    result = runner.invoke(args=["import", "records", "fixture_good.partners", str(good), "--station", station])
+    assert result.exit_code == 0, result.output
+    with app.test_request_context():
+        names = db.session.scalars(db.select(Contact.name).where(Contact.name.like("Fixture import%"))
+                                   .order_by(Contact.name)).all()
+        assert names == ["Fixture import Bocconi", "Fixture import Turin Polytechnic"]
+        batch = db.session.scalar(db.select(ImportBatch))
+        assert (batch.record_type, batch.created_count, batch.status) == ("fixture_good.partners", 2, "committed")
+        imports.revert(batch, db.session.get(User, world.users["admin"]))
+        assert not db.session.scalars(db.select(Contact).where(Contact.name.like("Fixture import%"))).all()
+        assert db.session.get(ImportBatch, batch.id).status == "reverted"
+    assert [c[0] for c in good_plugin.CALLS if c[0].startswith("import_")].count("import_remove") == 1
+
+
+def test_hook_liaison_retention_rules(app, login, world):
+    """Every installed plugin's rules run with the core's — the plugin is switched on nowhere —
+    counted in dry runs and applied in runs, stored as ``<plugin>.<code>``."""
+    from liaison.models import RetentionRunCount
+    from liaison.privacy import retention
+
+    with app.test_request_context():
+        contact = Contact(station_id=world.stations["milan"], kind="scholar", name="Fixture retention one")
+        db.session.add(contact)
+        db.session.commit()
+        contact_id = contact.id
+        rule = next(r for r in retention.rules() if r.plugin == GOOD)
+        assert rule.key == "fixture_good.stale_fixture"
+        dry = retention.run(dry_run=True)
+        assert {r.rule.key: r.matched for r in dry.results}["fixture_good.stale_fixture"] == 1
+        assert dry.dry_run and db.session.scalar(db.select(RetentionRunCount.count).where(
+            RetentionRunCount.run_id == dry.id, RetentionRunCount.rule == "fixture_good.stale_fixture")) == 1
+        assert not [call for call in good_plugin.CALLS if call[0] == "retention_apply"]
+        done = retention.run(dry_run=False)
+        assert {r.rule.key: r.handled for r in done.results}["fixture_good.stale_fixture"] == 1
+        assert ("retention_apply", (contact_id,), False) in good_plugin.CALLS
+    page = login("admin").get("/privacy/retention").get_data(as_text=True)
+    assert "Fixture rule" in page and "FIXTURE_RETENTION_DAYS" in page
 
 
 # Isolation ------------------------------------------------------------------------------
@@ -635,3 +767,61 @@ def test_activation_work_does_not_grow_with_the_stations(app, login, world, swit
     if engine.dialect.name == "sqlite":
         # Index lookups cost the same at any size; reading 120 more stations would cost hundreds of steps.
         assert many.steps - few.steps < 120, (few.steps, many.steps)
+
+
+# The data subject's rights (liaison.privacy.subject / erasure) -----------------------------
+
+def _erasure_request(app, world, requester="vol_hanoi"):
+    from liaison.models import ErasureRequest
+
+    with app.app_context():
+        erasure = ErasureRequest(contact_id=world.contacts["hanoi"], station_id=world.stations["hanoi"],
+                                 reason="The person asked.", requested_by_id=world.users[requester])
+        db.session.add(erasure)
+        db.session.commit()
+        return erasure.id
+
+
+def test_hook_liaison_personal_data(login, world):
+    # Called for every installed plugin, switched on or not: the data is held either way.
+    client = login("vol_hanoi")
+    report = client.get(f"/privacy/rights/contacts/{world.contacts['hanoi']}/report.json").get_json()
+    section = next(s for s in report["sections"] if s["plugin"] == GOOD)
+    assert section["title"] == {"en": "Fixture records", "zh": "Fixture records"}
+    assert section["records"] == [{"contact_id": world.contacts["hanoi"], "fixture_note": f"fixture-{world.contacts['hanoi']}"}]
+    assert f"fixture-{world.contacts['hanoi']}" in client.get(f"/privacy/rights/contacts/{world.contacts['hanoi']}").get_data(as_text=True)
+
+
+def test_hook_liaison_erase_personal_data(app, login, world, monkeypatch):
+    from liaison.models import ErasureFlag, ErasureRequest, RetentionException
+
+    erasure_id = _erasure_request(app, world)
+    monkeypatch.setattr(good_plugin, "FAIL_ERASE", True)
+    client = login("admin")
+    html = client.post(f"/privacy/rights/erasures/{erasure_id}/approve", data={"confirm": "y"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "could not erase its records, so nothing was erased" in html
+    assert "the fixture plugin cannot erase its records" in html
+    with app.app_context():  # strict: the whole erasure rolled back
+        assert db.session.get(ErasureRequest, erasure_id).status == "requested"
+        assert db.session.get(Contact, world.contacts["hanoi"]).name == "Nguyen Van An"
+    monkeypatch.setattr(good_plugin, "FAIL_ERASE", False)
+    good_plugin.CALLS.clear()
+    client.post(f"/privacy/rights/erasures/{erasure_id}/approve", data={"confirm": "y"})
+    # Called before the core anonymises the contact: the values to remove are still there.
+    assert ("erase_personal_data", world.contacts["hanoi"], erasure_id, "Nguyen Van An") in good_plugin.CALLS
+    with app.app_context():
+        assert db.session.get(ErasureRequest, erasure_id).status == "done"
+        kept = db.session.execute(db.select(RetentionException.plugin, RetentionException.record_type,
+                                            RetentionException.reason)).all()
+        assert (GOOD, "fixture_record", "fixture_kept") in kept
+        flags = db.session.execute(db.select(ErasureFlag.table_name, ErasureFlag.column_name)).all()
+        assert ("fixture_things", "note") in flags
+
+
+def test_hook_liaison_retention_reasons(app, login, world):
+    erasure_id = _erasure_request(app, world)
+    client = login("admin")
+    client.post(f"/privacy/rights/erasures/{erasure_id}/approve", data={"confirm": "y"})
+    page = client.get(f"/privacy/rights/erasures/{erasure_id}").get_data(as_text=True)
+    assert "Kept by the fixture for its figures" in page

@@ -59,3 +59,7 @@ class ProfileForm(BaseForm):
 
 class ForgotPasswordForm(BaseForm):
     email = StringField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(BaseForm):
+    new_password, new_password_repeat = new_password_fields()

@@ -70,3 +70,70 @@ def load_user_from_session(session_id: str) -> User | None:
     if not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
     return user
+
+
+# Self-service password reset -----------------------------------------------------------------
+# A reset link carries a signed, time-limited token bound to the account's current password hash
+# and session token: changing the password (the link's own use), an admin's reset or logging out
+# everywhere makes every earlier link useless.
+
+RESET_SALT = "liaison-password-reset"
+
+
+def _reset_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _reset_fingerprint(user: User) -> str:
+    import hashlib
+
+    material = f"{user.id}:{user.password_hash}:{user.session_token}".encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), material, hashlib.sha256).hexdigest()[:32]
+
+
+def reset_token(user: User) -> str:
+    return _reset_serializer().dumps([user.id, _reset_fingerprint(user)])
+
+
+def user_for_reset_token(token: str | None) -> User | None:
+    """The active user a reset token was made for, if it is genuine, not expired and unused."""
+    from itsdangerous import BadData
+
+    if not token or len(token) > 500:
+        return None
+    try:
+        user_id, fingerprint = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
+    except (BadData, TypeError, ValueError):
+        return None
+    if not isinstance(user_id, int) or not isinstance(fingerprint, str):
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    if not hmac.compare_digest(_reset_fingerprint(user), fingerprint):
+        return None
+    return user
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link to the account of ``email``, if there is an active one (from the job
+    queue). Records the request for the admins either way it is sent; says nothing to the caller."""
+    from .. import jobs
+
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    db.session.add(AuditEntry(actor_id=None, action="user.password_reset_requested",
+                              object_type="user", object_id=user.id, details={}))
+    jobs.enqueue("auth.password_reset_mail", user_id=user.id)
+    db.session.commit()
+
+
+def reset_password(user: User, new_password: str) -> None:
+    user.set_password(new_password)  # a new hash and session token: the link dies with them
+    user.must_change_password = False
+    db.session.add(AuditEntry(actor_id=user.id, action="user.password", object_type="user", object_id=user.id,
+                              details={"by_self": True, "reset_link": True}))
+    db.session.commit()

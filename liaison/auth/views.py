@@ -9,10 +9,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import limiter, login_manager
 from ..forms import prefill
-from ..models import AuditEntry, db
+from ..models import db
 from ..security import safe_next
+from . import jobs as _jobs  # noqa: F401  (registers the reset e-mail job)
 from . import services, throttle
-from .forms import ForgotPasswordForm, LoginForm, PasswordForm, ProfileForm
+from .forms import ForgotPasswordForm, LoginForm, PasswordForm, ProfileForm, ResetPasswordForm
 
 bp = Blueprint("auth", __name__)
 bp.record_once(lambda state: throttle.init_app(state.app))
@@ -105,16 +106,29 @@ def logout():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        user = services.find_user_by_email(form.email.data)
-        if user is not None and user.active:
-            db.session.add(AuditEntry(actor_id=None, action="user.password_reset_requested",
-                                      object_type="user", object_id=user.id, details={}))
-            db.session.commit()
+        services.request_password_reset(form.email.data)
         # The same answer whether or not the address has an account.
-        flash(_("If this address has an account, its administrators have been asked to reset "
-                "the password. They will send you a temporary password."), "info")
+        minutes = max(1, current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+        flash(_("If this address has an account, we have sent it a link to choose a new password. "
+                "The link works once, within %(minutes)d minutes.", minutes=minutes), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_password(token: str):
+    user = services.user_for_reset_token(token)
+    if user is None:
+        return render_template("auth/reset_password.html", form=None, invalid=True)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        services.reset_password(user, form.new_password.data)
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your new password is set. Please log in with it."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form, invalid=False)
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -7,6 +7,19 @@ from wtforms.validators import DataRequired, Length, Optional
 from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, format_phone, optional_email
 from ..i18n import country_choices
 from ..models import ContactKind
+from ..privacy.consent_forms import AgreedOnCreation
+
+
+class ListItems:
+    """Each item of a comma-separated list (tags, languages: one row each) fits its column."""
+
+    def __call__(self, form, field):
+        from wtforms.validators import ValidationError
+
+        from ..models.contact import TAG_MAX_LENGTH, split_list
+
+        if any(len(item) > TAG_MAX_LENGTH for item in split_list(field.data)):
+            raise ValidationError(_l("Each item must be at most %(limit)s characters.", limit=TAG_MAX_LENGTH))
 
 
 class ContactForm(BaseForm):
@@ -28,9 +41,9 @@ class ContactForm(BaseForm):
                                        "as a number in the station's country."))
     messaging = StringField(_l("Messaging handle"), validators=[Optional(), Length(max=200)],
                             description=_l("e.g. WeChat: marco_rossi"))
-    languages = StringField(_l("Languages"), validators=[Optional(), Length(max=200)],
+    languages = StringField(_l("Languages"), validators=[Optional(), Length(max=200), ListItems()],
                             description=_l("Comma-separated, e.g. Italian, English, Chinese"))
-    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=300)],
+    tags = StringField(_l("Tags"), validators=[Optional(), Length(max=300), ListItems()],
                        description=_l("Comma-separated, e.g. PhD, returnee, salon 2024"))
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     confirm_duplicate = BooleanField(_l("Save anyway: this is a different contact"))
@@ -54,3 +67,8 @@ class ContactSearchForm(BaseForm):
     kind = SelectField(_l("Kind"), validators=[Optional()], validate_choice=False,
                        choices=[("", _l("Any kind"))] + ContactKind.choices())
     tag = StringField(_l("Tag"), validators=[Optional(), Length(max=60)])
+
+
+class NewContactForm(AgreedOnCreation, ContactForm):
+    """The form for a new contact, with "The person agreed to…": the lawful bases recorded with
+    the contact (``liaison.privacy.consent``)."""

@@ -1,16 +1,14 @@
 """Contacts: search in scope, duplicate detection and saving."""
 from __future__ import annotations
 
-import re
-
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import plugins
 from ..forms import normalise_phone
-from ..models import Contact, Station, User, db
+from ..models import Contact, ContactTag, Station, User, db
 from ..scope import scoped
-from ..search import contact_condition, has_item
+from ..search import contact_condition
 
 CONTACT_FIELDS = (
     "kind", "name", "name_zh", "name_original", "organisation", "position", "field", "country",
@@ -18,13 +16,8 @@ CONTACT_FIELDS = (
 )
 
 
-def _clean_list(text: str | None) -> str | None:
-    # Chinese input methods type "，" and "、" for a comma.
-    items = [item.strip() for item in re.split(r"[,，、;；]", text or "") if item.strip()]
-    return ", ".join(dict.fromkeys(items)) or None
-
-
 def _apply(contact: Contact, data: dict, station: Station | None = None) -> None:
+    # Tags and languages are rows: assigning the typed text replaces them (see models.contact).
     for name in CONTACT_FIELDS:
         if name in data:
             value = data[name]
@@ -35,8 +28,6 @@ def _apply(contact: Contact, data: dict, station: Station | None = None) -> None
     contact.phone_e164 = normalise_phone(contact.phone, phone_region(station, contact.country))
     if contact.phone_e164:
         contact.phone = contact.phone_e164
-    contact.languages = _clean_list(contact.languages)
-    contact.tags = _clean_list(contact.tags)
 
 
 def phone_region(station: Station | None, country: str | None = None) -> str | None:
@@ -79,6 +70,7 @@ def create_contact(station: Station, data: dict, actor: User, token: str | None 
     db.session.add(contact)
     try:
         db.session.flush()
+        _record_agreement(contact, station, data, actor)
         if extra:
             plugins.form_saved("contact", contact, extra, actor)
         db.session.commit()
@@ -90,6 +82,19 @@ def create_contact(station: Station, data: dict, actor: User, token: str | None 
         return existing
     plugins.emit("liaison_event_contact_created", station.id, contact=contact, user=actor)
     return contact
+
+
+def _record_agreement(contact: Contact, station: Station, data: dict, actor: User) -> None:
+    """The lawful bases the new-contact form's "The person agreed to…" recorded (their consent)."""
+    from ..privacy import consent
+
+    purposes = [purpose for purpose, key in ((consent.Purpose.KEEP_IN_TOUCH, "agree_keep_in_touch"),
+                                             (consent.Purpose.PASS_TO_HQ, "agree_pass_to_hq")) if data.get(key)]
+    if not purposes:
+        return
+    for purpose in purposes:
+        consent.record(contact, purpose, consent.LawfulBasis.CONSENT, data.get("consent_source"),
+                       data.get("consent_given_on"), actor=actor, evidence=data.get("consent_evidence"))
 
 
 def update_contact(contact: Contact, data: dict, actor: User, extra: dict | None = None) -> None:
@@ -111,6 +116,12 @@ def search(user: User, q: str | None = None, station_id: int | None = None, kind
         stmt = stmt.where(Contact.station_id == station_id)
     if kind:
         stmt = stmt.where(Contact.kind == kind)
-    if tag:
-        stmt = stmt.where(has_item(Contact.tags, tag))
+    if tag and tag.strip():
+        stmt = stmt.where(has_tag(tag))
     return stmt
+
+
+def has_tag(tag: str):
+    """The contact has ``tag`` (case ignored) among its tag rows."""
+    return exists().where(ContactTag.contact_id == Contact.id,
+                          func.lower(ContactTag.tag) == tag.strip().lower())

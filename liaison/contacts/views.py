@@ -11,13 +11,16 @@ from sqlalchemy.orm import selectinload
 from .. import plugins
 from ..forms import prefill
 from ..i18n import display_name, name_order
+from ..duplicates import matching
 from ..models import Contact, Station, StationStatus, TalentLead, db
 from ..pagination import keyset_page
 from ..params import parse_id
 from ..permissions import acts_for_station
+from ..privacy import masking
+from ..privacy.forms import RevealForm
 from ..scope import get_or_404, visible_stations_query
 from . import services
-from .forms import ContactForm, ContactSearchForm
+from .forms import ContactForm, ContactSearchForm, NewContactForm
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
@@ -40,6 +43,7 @@ def index():
     stmt = services.search(current_user, q=form.q.data, station_id=station_id, kind=form.kind.data,
                            tag=form.tag.data).options(selectinload(Contact.station)).order_by(*name_order(Contact))
     page = keyset_page(stmt, per_page=25)
+    masking.masker().prefetch(page.items)  # the page's reveals in one query
     # recordable_stations() without loading the stations a second time
     user = current_user._get_current_object()
     can_create = any(s.status == StationStatus.ACTIVE and acts_for_station(user, s) for s in stations)
@@ -63,22 +67,26 @@ def create():
             station = stations[0]
         else:
             return render_template("contacts/choose_station.html", stations=stations)
-    form = plugins.extend_form(ContactForm, "contact", station)(phone_region=station.country)
+    form = plugins.extend_form(NewContactForm, "contact", station)(phone_region=station.country)
     if request.method == "GET":
         form.submission_token.data = uuid.uuid4().hex
         form.country.data = station.country
-    duplicates = []
+    duplicates, elsewhere, check = [], 0, None
     if form.validate_on_submit():
         existing = services.by_token(form.submission_token.data)
         if existing is not None:  # the same form sent twice
             return redirect(url_for("contacts.detail", contact_id=existing.id))
-        duplicates = services.find_duplicates(station.id, form.email.data, form.phone.data, form.country.data)
-        if not duplicates or form.confirm_duplicate.data:
+        check = matching.check_form(station, form.data)  # this station's candidates; others only counted
+        duplicates, elsewhere = check.contacts, check.elsewhere
+        masking.masker().prefetch(duplicates)
+        if not check or form.confirm_duplicate.data:
             contact = services.create_contact(station, form.data, current_user, form.submission_token.data,
                                               plugins.plugin_field_data(form))
             flash(_("Contact “%(name)s” has been saved.", name=contact.name), "success")
             return redirect(url_for("contacts.detail", contact_id=contact.id))
-    return render_template("contacts/form.html", form=form, contact=None, station=station, duplicates=duplicates)
+    return render_template("contacts/form.html", form=form, contact=None, station=station, duplicates=duplicates,
+                           elsewhere=elsewhere, duplicate_check=check,
+                           locked=())
 
 
 @bp.route("/<int:contact_id>")
@@ -88,33 +96,55 @@ def detail(contact_id: int):
         Contact, contact_id,
         selectinload(Contact.station).selectinload(Station.region),
         selectinload(Contact.created_by), selectinload(Contact.updated_by),
+        selectinload(Contact.tag_rows), selectinload(Contact.language_rows),
     )
     leads = db.session.scalars(
         select(TalentLead).where(TalentLead.contact_id == contact.id).order_by(TalentLead.id.desc())
     ).all()
-    return render_template(
+    seen = masking.masker()
+    page = render_template(
         "contacts/detail.html", contact=contact, leads=leads,
-        can_edit=acts_for_station(current_user, contact.station),
+        can_edit=acts_for_station(current_user, contact.station) and contact.erased_at is None,
         panels=plugins.panels("contact", contact),
+        reveal=RevealForm(formdata=None) if seen.hidden_fields(contact) else None,
+        revealed_until=None if seen.by_rule(contact) else seen.revealed_until(contact),
     )
+    # The full record shown in clear (by the role's rule or a reveal) goes to the access log.
+    if masking.log_view(current_user, contact) is not None:
+        db.session.commit()
+    return page
 
 
 @bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(contact_id: int):
-    contact = get_or_404(Contact, contact_id, selectinload(Contact.station))
+    contact = get_or_404(Contact, contact_id, selectinload(Contact.station), selectinload(Contact.tag_rows),
+                         selectinload(Contact.language_rows))
     if not acts_for_station(current_user, contact.station):
         abort(403)
+    if contact.erased_at is not None:
+        flash(_("This person's data has been erased: the record cannot be edited."), "warning")
+        return redirect(url_for("contacts.detail", contact_id=contact.id))
     form_class = plugins.extend_form(ContactForm, "contact", contact.station)
     form = form_class(obj=prefill(contact), data=plugins.form_data("contact", contact) if request.method == "GET" else None,
                       phone_region=contact.station.country)
-    duplicates = []
+    # Fields the user sees masked are shown masked, not sent, and keep their stored values.
+    locked = masking.masker().hidden_fields(contact)
+    for name in locked:
+        form[name].data = getattr(contact, name) if request.method == "POST" else None
+    duplicates, elsewhere, check = [], 0, None
     if form.validate_on_submit():
-        duplicates = services.find_duplicates(contact.station_id, form.email.data, form.phone.data,
-                                              form.country.data, exclude_id=contact.id)
-        if not duplicates or form.confirm_duplicate.data:
+        check = matching.check_form(contact.station, form.data, contact_id=contact.id)
+        duplicates, elsewhere = check.contacts, check.elsewhere
+        masking.masker().prefetch(duplicates)
+        if not check or form.confirm_duplicate.data:
             services.update_contact(contact, form.data, current_user, plugins.plugin_field_data(form))
             flash(_("The contact has been saved."), "success")
             return redirect(url_for("contacts.detail", contact_id=contact.id))
-    return render_template("contacts/form.html", form=form, contact=contact, station=contact.station,
-                           duplicates=duplicates)
+    page = render_template("contacts/form.html", form=form, contact=contact, station=contact.station,
+                           duplicates=duplicates, elsewhere=elsewhere, duplicate_check=check, locked=locked,
+                           reveal=RevealForm(formdata=None) if locked else None)
+    # The edit form of a record shown in clear is a full view: it goes to the access log.
+    if request.method == "GET" and masking.log_view(current_user, contact) is not None:
+        db.session.commit()
+    return page

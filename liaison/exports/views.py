@@ -12,7 +12,7 @@ from ..leads.views import LIST_OPTIONS, filter_form
 from ..models import Contact, db, utcnow
 from ..i18n import name_order
 from ..params import parse_id
-from .services import MAX_ROWS, workbook
+from .services import MAX_ROWS, Exported, log_export, workbook
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -24,13 +24,22 @@ def _download(content: bytes, name: str) -> Response:
     return Response(content, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def _logged(export: str, title: str, records) -> bytes:
+    """The workbook, masked for the user, and its entries in the access log."""
+    exported = Exported()
+    content = workbook(export, title, records, exported)
+    log_export(current_user, export, exported)
+    db.session.commit()
+    return content
+
+
 @bp.route("/leads.xlsx")
 @login_required
 def leads():
     _form, filters = filter_form(sort="-submitted")
     stmt = filtered_leads(current_user, filters).options(*LIST_OPTIONS).limit(MAX_ROWS)
     records = db.session.scalars(stmt.execution_options(yield_per=1000))
-    return _download(workbook("leads", _("Talent leads"), records), "leads")
+    return _download(_logged("leads", _("Talent leads"), records), "leads")
 
 
 @bp.route("/contacts.xlsx")
@@ -41,6 +50,7 @@ def contacts():
     stmt = contact_services.search(
         current_user, q=form.q.data, station_id=parse_id(station),
         kind=form.kind.data, tag=form.tag.data,
-    ).options(selectinload(Contact.station)).order_by(*name_order(Contact)).limit(MAX_ROWS)
+    ).options(selectinload(Contact.station), selectinload(Contact.tag_rows),
+              selectinload(Contact.language_rows)).order_by(*name_order(Contact)).limit(MAX_ROWS)
     records = db.session.scalars(stmt.execution_options(yield_per=1000))
-    return _download(workbook("contacts", _("Contacts"), records), "contacts")
+    return _download(_logged("contacts", _("Contacts"), records), "contacts")

@@ -11,7 +11,9 @@ Built on the core's generic ``liaison.workflow``: each move names the side that 
 the **station** (its volunteers, the regional admins of its region, admins — only while the
 station is active) or **HQ** (HQ reviewers, admins). At a suspended or closed station only HQ's
 moves remain: HQ owns the review (the one rule, see ``liaison.workflow``). Some moves need a
-comment; ``refer`` needs a referral target and ``land`` the landing date and what landed.
+comment; ``refer`` needs a referral target and ``land`` the landing date and what landed;
+``submit`` and ``answer`` (the lead goes to HQ) need a valid lawful basis for passing the
+person's profile to HQ (``liaison.privacy.consent``).
 ``apply_move`` records every change as a ``LeadEvent``; it never commits.
 """
 from __future__ import annotations
@@ -50,14 +52,26 @@ def _needs_landing_kind(lead, actor, data) -> None:
         raise IllegalMove(_l("Choose what landed."), "landing_kind")
 
 
+def _needs_basis_to_pass_to_hq(lead, actor, data) -> None:
+    """A lead goes to HQ (submitted, or resubmitted with an answer) only with a valid lawful
+    basis for passing the person's profile to HQ (``liaison.privacy.consent``)."""
+    from ..privacy import consent
+
+    try:
+        consent.require_basis(lead.contact_id, consent.Purpose.PASS_TO_HQ)
+    except consent.MissingBasis as exc:
+        raise IllegalMove(exc.message) from None
+
+
 WORKFLOW = Workflow(
     (
-        Move("submit", _l("Submit to HQ"), frozenset({S.DRAFT}), S.SUBMITTED, STATION),
+        Move("submit", _l("Submit to HQ"), frozenset({S.DRAFT}), S.SUBMITTED, STATION,
+             guards=(_needs_basis_to_pass_to_hq,)),
         Move("start_review", _l("Start review"), frozenset({S.SUBMITTED}), S.UNDER_REVIEW, HQ),
         Move("request_info", _l("Ask for more information"), frozenset({S.UNDER_REVIEW}),
              S.NEEDS_INFO, HQ, needs_comment=True, style="warning"),
         Move("answer", _l("Answer and resubmit"), frozenset({S.NEEDS_INFO}), S.SUBMITTED,
-             STATION, needs_comment=True),
+             STATION, needs_comment=True, guards=(_needs_basis_to_pass_to_hq,)),
         Move("accept", _l("Accept"), frozenset({S.UNDER_REVIEW}), S.ACCEPTED, HQ, style="success"),
         Move("reject", _l("Reject"), frozenset({S.UNDER_REVIEW}), S.REJECTED, HQ,
              needs_comment=True, style="danger"),

@@ -14,8 +14,11 @@ from .choices import (
     Role,
     StationStatus,
 )
-from .contact import Contact
+from .contact import Contact, ContactLanguage, ContactTag
+from .duplicates import ContactMerge, DuplicatePair, PairStatus, contact_name_keys
+from .imports import ImportBatch, ImportRow
 from .lead import LeadEvent, TalentLead
+from .notifications import Channel, EmailState, JobRun, JobStatus, Notification, NotificationPreference
 from .plugin import PluginError, PluginScope
 from .privacy import (
     AccessAction,
@@ -35,15 +38,19 @@ from .privacy import (
     RevealReason,
     Sensitivity,
 )
+from .reports import ReportPeriod
 from .station import Region, Station
 from .user import User, region_admin, station_membership
 
 __all__ = [
-    "AuditEntry", "Base", "Contact", "ContactKind", "HostKind", "LandingKind", "LeadCategory",
+    "AuditEntry", "Base", "Contact", "ContactKind", "ContactLanguage", "ContactTag", "ImportBatch", "ImportRow", "HostKind", "LandingKind", "LeadCategory",
     "LeadAttachment", "LeadEvent", "LeadEventKind", "LeadStatus", "OPEN_LEAD_STATUSES", "PluginError", "PluginScope", "Priority", "Region", "Role",
     "Station", "StationStatus", "TalentLead", "TimestampMixin", "User", "db", "region_admin",
     "station_membership", "utcnow",
     "AccessAction", "AccessLogEntry", "AccessLogField", "ConsentSource", "ContactConsent", "ErasureFlag",
     "ErasureRequest", "ErasureStatus", "LawfulBasis", "Purpose", "RetentionException", "RetentionRun",
     "RetentionRunCount", "RevealGrant", "RevealReason", "Sensitivity",
+    "ReportPeriod",
+    "ContactMerge", "DuplicatePair", "PairStatus", "contact_name_keys",
+    "Channel", "EmailState", "JobRun", "JobStatus", "Notification", "NotificationPreference",
 ]

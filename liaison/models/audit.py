@@ -53,6 +53,11 @@ class AuditEntry(db.Model):
         if self.action.startswith("plugin."):
             values["plugin"] = plugin_title(details.get("plugin"))
             values["scope"] = scope_name(details.get("scope"))
+        if self.action.startswith("consent."):
+            from .privacy import Purpose
+
+            values["purpose"] = Purpose.label_of(details.get("purpose"))
+            values["contact"] = self.object_id or ""
         return str(template) % values
 
 
@@ -95,4 +100,6 @@ ACTIONS = {
     "region.update": _l("edited the region %(code)s"),
     "plugin.switch": _l("switched the plugin %(plugin)s %(after)s (%(scope)s)"),
     "plugin.settings": _l("changed the settings of the plugin %(plugin)s (%(scope)s)"),
+    "consent.record": _l("recorded a lawful basis for “%(purpose)s” (contact #%(contact)s)"),
+    "consent.withdraw": _l("withdrew a lawful basis for “%(purpose)s” (contact #%(contact)s)"),
 }

@@ -157,6 +157,21 @@ def liaison_export_columns(export):
     """
 
 
+@hookspec
+def liaison_report_sections(period, stations):
+    """Return a ``ReportSection`` (``liaison.reports.sections``) or a list of them: the plugin's
+    figures on the report page (``/reports/``), each table with its chart and CSV download.
+
+    ``period`` is a ``liaison.reports.periods.Period`` (``first`` and ``last`` day, both included,
+    in the bureau's time zone; ``utc_bounds()`` gives ``[start, end)`` in naive UTC as stored);
+    ``stations`` the ids of the stations the report covers (the viewer's scope and filters) where
+    the plugin is active — it is called only when there is at least one. Count in SQL (GROUP BY),
+    restricted to ``stations``; never one query per row. ``ReportTable.rows`` are the table's
+    cells, the first one the row's label; ``chart="bar"`` or ``"line"`` draws ``series`` (column
+    indexes) from those same rows.
+    """
+
+
 # Events (after commit) ------------------------------------------------------------------
 
 @hookspec
@@ -193,8 +208,10 @@ def liaison_personal_fields():
     """Classify every column of the plugin's tables: return ``{"table.column": Sensitivity}``.
 
     ``Sensitivity`` (``liaison.models.Sensitivity``) is ``NONE`` (not personal), ``NORMAL`` or
-    ``SENSITIVE``. ``liaison.privacy.classification`` merges these with the core's declaration;
-    a test fails when any mapped column is missing from it.
+    ``SENSITIVE``. ``liaison.privacy.classification`` merges these with the core's declaration
+    (once per app, for every installed plugin, active or not); a test fails when any mapped column
+    is missing from it or a declared one no longer exists. A plugin cannot reclassify the core's
+    columns.
     """
 
 
@@ -217,12 +234,18 @@ def liaison_erase_personal_data(contact, erasure):
     retention exceptions (with a reason code the plugin labels through
     ``liaison_retention_reasons``) and the free-text fields flagged for review. Never keep the
     erased values anywhere, not even in the plugin's own history tables.
+
+    Called for every installed plugin, before the core anonymises the contact (its values are
+    still there: ``liaison.privacy.erasure.values_of(contact)``; ``strip_columns`` replaces them
+    in free text and returns the flags). Must be idempotent: ``flask --app liaison privacy
+    reapply-erasures`` calls it again after a backup is restored. Never commit.
     """
 
 
 @hookspec
 def liaison_retention_reasons():
-    """Return ``{code: label}`` for the retention-exception reasons the plugin records."""
+    """Return ``{code: label}`` for the retention-exception reasons the plugin records; the
+    erasure's page shows the label (a lazy string) next to each record kept."""
 
 
 @hookspec
@@ -230,4 +253,64 @@ def liaison_retention_rules():
     """Return ``RetentionRule`` entries (``liaison.privacy.retention``) for the plugin's records:
     which records have been kept long enough and how to erase them. ``flask --app liaison
     retention run`` applies them with the core's rules.
+
+    Called for every installed plugin. ``find(now)`` returns a ``select`` of the due records'
+    ids (indexed SQL: it is read in batches and counted for dry runs); ``apply(ids, run)``
+    handles them, returns how many, keeps the counts reports show and leaves nothing that
+    ``find`` would select again. A dry run never calls ``apply``.
+    """
+
+
+# Duplicates (called for every installed plugin, switched on or not) -------------------------
+
+@hookspec
+def liaison_merge_contacts(survivor, merged):
+    """Called when HQ (or a regional admin) merges the contact ``merged`` into ``survivor``,
+    inside the merge's transaction, before the core moves the references; both contacts still
+    exist. Raising (or failing) refuses the whole merge: nothing is written.
+
+    Implement it only for what the core cannot see. The core already moves *every* row of every
+    table with a foreign key to ``contacts.id`` — the plugin's tables included — to the survivor,
+    removing a row the survivor already has under a unique key, and restores them on undo
+    (``liaison.duplicates.services``). Data keyed otherwise (a contact id in JSON, a file named
+    after a contact) is the hook's job.
+
+    Return ``None`` when nothing needs to be recorded. A non-``None`` result (JSON-serialisable)
+    is stored in the merge record; such a merge cannot be undone automatically, and its undo is
+    refused with the plugin's name as the reason.
+    """
+
+
+# Notifications -------------------------------------------------------------------------------
+
+@hookspec
+def liaison_notification_kinds():
+    """Return ``NotificationKind`` entries (``liaison.notifications``) for the plugin's events.
+
+    Called for every installed plugin. Name each kind ``<plugin>.<kind>``; its ``message`` is a
+    lazy gettext text whose ``%(name)s`` placeholders are filled from the ``params`` given to
+    ``liaison.notifications.notify`` (rendered in each reader's language), ``default`` the
+    channel of users who chose none (``Channel.APP``, ``EMAIL``, ``DIGEST`` or ``OFF``). Users
+    choose per kind on their notification settings page. To notify, the plugin calls
+    ``notify("<plugin>.<kind>", user_ids, station_id=..., params=..., path=url_for(...))`` and
+    commits: the fan-out runs as a job after the commit and drops everyone who may not see the
+    station's records.
+    """
+
+
+# Imports -------------------------------------------------------------------------------------
+
+@hookspec
+def liaison_import_types():
+    """Return ``ImportType`` entries (``liaison.imports.types``): record types of the plugin that
+    a station may import from a spreadsheet, besides the core's contacts.
+
+    Called for every installed plugin. Each entry names its ``key`` (``<plugin>.<type>``), a
+    ``label``, the ``targets`` (columns: ``Target(key, label, max_length)``; headers are
+    recognised by the label in every interface language and by the key), the ``required``
+    targets, and ``create(station, values, actor) -> int``: add one record from a row's values
+    (a dict of texts) to the session and return its id, raising ``ValueError`` with a message
+    for a row it refuses. ``create`` runs inside the import's transaction: any failure leaves
+    nothing written. ``remove(ids)`` (optional) deletes records an import created, for a
+    revert; without it the import of that type cannot be reverted.
     """

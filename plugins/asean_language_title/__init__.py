@@ -121,3 +121,40 @@ def liaison_export_columns(export):
         ExportColumn(f"{PLUGIN}_status", _l("Title application: status"),
                      cell(lambda a: str(Status.label_of(a.status)))),
     ]
+
+
+# Personal data --------------------------------------------------------------------------------
+
+@hookimpl
+def liaison_personal_fields():
+    from .classification import PERSONAL_FIELDS
+
+    return PERSONAL_FIELDS
+
+
+@hookimpl
+def liaison_personal_data(contact):
+    from . import privacy
+
+    return privacy.personal_data(contact)
+
+
+@hookimpl
+def liaison_erase_personal_data(contact, erasure):
+    from . import privacy
+
+    return privacy.erase_personal_data(contact, erasure)
+
+
+@hookimpl
+def liaison_retention_reasons():
+    from . import privacy
+
+    return privacy.retention_reasons()
+
+
+@hookimpl
+def liaison_report_sections(period, stations):
+    from . import reports
+
+    return reports.sections(period, stations)

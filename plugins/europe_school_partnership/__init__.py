@@ -118,3 +118,40 @@ def liaison_export_columns(export):
 
     per_contact = services.partnerships_per_contact(current_user)  # one query, not one per row
     return [ExportColumn(f"{NAME}_count", _l("School partnerships"), lambda contact: per_contact.get(contact.id, 0))]
+
+
+# Personal data --------------------------------------------------------------------------------
+
+@hookimpl
+def liaison_personal_fields():
+    from .classification import PERSONAL_FIELDS
+
+    return PERSONAL_FIELDS
+
+
+@hookimpl
+def liaison_personal_data(contact):
+    from . import privacy
+
+    return privacy.personal_data(contact)
+
+
+@hookimpl
+def liaison_erase_personal_data(contact, erasure):
+    from . import privacy
+
+    return privacy.erase_personal_data(contact, erasure)
+
+
+@hookimpl
+def liaison_retention_reasons():
+    from . import privacy
+
+    return privacy.retention_reasons()
+
+
+@hookimpl
+def liaison_report_sections(period, stations):
+    from . import reports
+
+    return reports.sections(period, stations)

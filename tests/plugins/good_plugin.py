@@ -105,6 +105,15 @@ def liaison_export_columns(export):
     return [ExportColumn("fixture", "Fixture column", lambda record: f"fx-{record.id}")]
 
 
+# What liaison_personal_fields returns (the fixture has no tables: tests set it).
+PERSONAL_FIELDS: object = {}
+
+
+@hookimpl
+def liaison_personal_fields():
+    return PERSONAL_FIELDS
+
+
 @hookimpl
 def liaison_event_lead_created(lead, user):
     CALLS.append(("lead_created", lead.id))
@@ -128,3 +137,105 @@ def liaison_event_contact_created(contact, user):
 @hookimpl
 def liaison_event_station_created(station, user):
     CALLS.append(("station_created", station.id))
+
+
+@hookimpl
+def liaison_report_sections(period, stations):
+    from liaison.reports.sections import ReportSection, ReportTable
+
+    CALLS.append(("report_sections", period.key, tuple(stations)))
+    return ReportSection("Fixture figures", [
+        ReportTable("stations", "Fixture stations counted", ["Station id", "Counted"],
+                    [[str(station), 1] for station in stations], chart="bar"),
+    ])
+
+
+@hookimpl
+def liaison_retention_rules():
+    from sqlalchemy import select
+
+    from liaison.models import Contact
+    from liaison.privacy.retention import RetentionRule
+
+    def find(now):  # the fixture's "records": contacts named for it
+        return select(Contact.id).where(Contact.name.like("Fixture retention%"))
+
+    def apply(ids, run):
+        CALLS.append(("retention_apply", tuple(ids), run.dry_run))
+        return len(ids)
+
+    return [RetentionRule("stale_fixture", "Fixture rule", "Fixture records", "Handles the fixture's contacts.",
+                          find, apply, settings=(("FIXTURE_RETENTION_DAYS", 30),))]
+
+
+@hookimpl
+def liaison_notification_kinds():
+    from liaison.models import Channel
+    from liaison.notifications import NotificationKind
+
+    CALLS.append(("notification_kinds",))
+    return [NotificationKind("fixture_good.event", "A fixture event", "Fixture event: %(what)s", Channel.APP)]
+
+
+FAIL_MERGE = False  # tests switch these to make the merge hook fail or return data
+MERGE_RESULT = None
+
+
+@hookimpl
+def liaison_merge_contacts(survivor, merged):
+    CALLS.append(("merge_contacts", survivor.id, merged.id))
+    if FAIL_MERGE:
+        raise RuntimeError("the fixture plugin cannot move its records")
+    return MERGE_RESULT
+
+
+@hookimpl
+def liaison_import_types():
+    from liaison.imports.types import ImportType, Target
+    from liaison.models import Contact, db
+
+    def create(station, values, actor):
+        if values.get("name", "").startswith("!"):
+            raise ValueError("the fixture refuses names starting with “!”")
+        contact = Contact(station_id=station.id, kind="organisation", name=f"Fixture import {values['name']}",
+                          city=values.get("city"), created_by_id=actor.id)
+        db.session.add(contact)
+        db.session.flush()
+        CALLS.append(("import_create", station.id, values["name"]))
+        return contact.id
+
+    def remove(ids):
+        CALLS.append(("import_remove", tuple(ids)))
+        for contact in db.session.scalars(db.select(Contact).where(Contact.id.in_(ids))):
+            db.session.delete(contact)
+
+    return [ImportType("fixture_good.partners", "Fixture partners",
+                       (Target("name", "Partner name", 100), Target("city", "City", 60)),
+                       create, required=("name",), remove=remove)]
+
+
+FAIL_ERASE = False  # tests switch it to make the erase hook fail
+
+
+@hookimpl
+def liaison_personal_data(contact):
+    from liaison.privacy.subject import SubjectSection
+
+    CALLS.append(("personal_data", contact.id))
+    return [SubjectSection("Fixture records", [{"contact_id": contact.id, "fixture_note": f"fixture-{contact.id}"}])]
+
+
+@hookimpl
+def liaison_erase_personal_data(contact, erasure):
+    from liaison.privacy.erasure import ErasureOutcome
+
+    CALLS.append(("erase_personal_data", contact.id, erasure.id, contact.name))
+    if FAIL_ERASE:
+        raise RuntimeError("the fixture plugin cannot erase its records")
+    return ErasureOutcome(exceptions=[("fixture_record", contact.id, "fixture_kept")],
+                          flags=[("fixture_things", contact.id, "note")])
+
+
+@hookimpl
+def liaison_retention_reasons():
+    return {"fixture_kept": "Kept by the fixture for its figures"}
