@@ -240,3 +240,14 @@ def test_reading_the_log_writes_nothing(app, login, world, entries):
     assert snapshot(app) == before
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AccessLogEntry)) == 6
+
+
+def test_contact_page_links_its_access_log_for_those_who_may_read_it(app, login, world):
+    url = f"/contacts/{world.contacts['hanoi']}"
+    link = f'/privacy/log?contact={world.contacts["hanoi"]}'
+    for role in ("admin", "asean_admin"):
+        page = login(role).get(url).get_data(as_text=True)
+        assert link in page, role
+        assert login(role).get(link).status_code == 200
+    for role in ("vol_hanoi", "hq"):
+        assert link not in login(role).get(url).get_data(as_text=True), role
