@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..i18n import display_name, local_today
+from ..models import Role
+from ..permissions import roles_required
+from . import services
+from .forms import WeightsForm, YearForm
+
+bp = Blueprint("scorecard", __name__, url_prefix="/reports/scorecard")
+
+
+def _year() -> tuple[YearForm, int | None]:
+    form = YearForm(request.args)
+    if not form.validate():
+        return form, None
+    if form.year.data is None:
+        form.year.data = local_today().year
+    return form, form.year.data
+
+
+def _page(form: YearForm | None, year: int | None, weights_form: WeightsForm | None = None, status: int = 200):
+    cards, extra, weights = [], [], {}
+    if year is not None:
+        cards, extra = services.scorecard(year, services.station_ids_for(current_user))
+        weights = services.weights_for(year)
+    if weights_form is None and current_user.is_hq and year is not None:
+        weights_form = WeightsForm(formdata=None, year=year,
+                                   **{f"w_{key}": weights[key] for key in services.KEYS})
+    return render_template("scorecard/index.html", form=form, year=year, cards=cards, extra=extra,
+                           weights=weights, weights_form=weights_form, figures=services.FIGURES,
+                           ranked_view=current_user.is_hq), status
+
+
+@bp.route("/")
+@login_required
+def index():
+    form, year = _year()
+    return _page(form, year)
+
+
+@bp.route("/scorecard.xlsx")
+@login_required
+def xlsx():
+    form, year = _year()
+    if year is None:
+        return _page(form, year)
+    cards, extra = services.scorecard(year, services.station_ids_for(current_user))
+    content = services.workbook(year, cards, extra, services.weights_for(year),
+                                display_name)
+    return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="scorecard-{year}.xlsx"'})
+
+
+@bp.route("/weights", methods=["POST"])
+@roles_required(Role.HQ_REVIEWER)
+def weights():
+    form = WeightsForm()
+    if form.validate():
+        services.set_weights(form.year.data, form.weights(), current_user)
+        flash(_("The weights of %(year)d are saved.", year=form.year.data), "success")
+        return redirect(url_for("scorecard.index", year=form.year.data))
+    # The weights form with its errors; the year picker (a field named "year" too) stays out of it.
+    year = form.year.data if form.year.data is not None and not form.year.errors else local_today().year
+    return _page(None, year, weights_form=form)
+
