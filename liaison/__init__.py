@@ -81,6 +81,9 @@ def _register_blueprints(app: Flask) -> None:
     from .reports.views import bp as reports_bp
 
     app.register_blueprint(reports_bp)
+    from .scorecard.views import bp as scorecard_bp
+
+    app.register_blueprint(scorecard_bp)
     from .duplicates.views import bp as duplicates_bp
 
     app.register_blueprint(duplicates_bp)
@@ -92,3 +95,16 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(notifications_bp)
     app.register_blueprint(jobs_bp)
+    from .appointments.views import bp as appointments_bp
+    from .notices.views import bp as notices_bp
+
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(appointments_bp)
+    from .find.views import bp as find_bp
+    from .saved_views.views import bp as saved_views_bp
+
+    app.register_blueprint(find_bp)
+    from .assignment.views import bp as assignment_bp
+
+    app.register_blueprint(assignment_bp)
+    app.register_blueprint(saved_views_bp)

@@ -47,6 +47,8 @@ class DefaultConfig:
     IMPORT_MAX_BYTES = 5 * 1024 * 1024
     IMPORT_MAX_ROWS = 20_000
     IMPORT_MAX_COLUMNS = 40
+    # A web import of more rows than this is committed by a background job (liaison.jobs).
+    IMPORT_JOB_THRESHOLD = 2_000
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
 
@@ -129,6 +131,11 @@ class DefaultConfig:
     # Review deadlines (liaison.notifications.deadlines), calendar days per lead status: a lead
     # that stays longer is overdue and one reminder goes out (`jobs run-due`).
     LEAD_DEADLINE_DAYS: dict = {"submitted": 5, "needs_info": 14, "accepted": 30}
+    APPOINTMENT_REMINDER_DAYS = 30  # volunteers' terms: the reminder before the end (liaison.appointments)
+    # Count those days as Chinese working days (public holidays and 调休 from `holidays`, CN) in
+    # LEAD_DEADLINE_TIMEZONE (default BABEL_DEFAULT_TIMEZONE) instead of calendar days.
+    LEAD_DEADLINE_WORKING_DAYS = False  # set True in instance/config.py
+    LEAD_DEADLINE_TIMEZONE: str | None = None
     # "Forgot password": how long a reset link works (it also dies once used).
     PASSWORD_RESET_MAX_AGE = 3600
 

@@ -26,9 +26,13 @@ def liaison_nav_items(user):
         NavItem(_l("Contacts"), "contacts.index", order=20),
         NavItem(_l("Leads"), "leads.index", order=30),
         NavItem(_l("Reports"), "reports.index", order=45),
+        NavItem(_l("Scorecard"), "scorecard.index", order=46),
+        NavItem(_l("Notices"), "notices.index", order=47),
+        NavItem(_l("Appointments"), "appointments.index", order=76),
     ]
     if user.is_hq:
         items.append(NavItem(_l("Review queue"), "review.queue", order=40))
+        items.append(NavItem(_l("Assignment"), "assignment.rules", order=41))
     if user.role in (Role.ADMIN, Role.REGIONAL_ADMIN):
         items.append(NavItem(_l("Users"), "admin.users", order=80))
         items.append(NavItem(_l("Plugins"), "plugins_admin.index", order=90))
@@ -40,6 +44,7 @@ def liaison_nav_items(user):
         items.append(NavItem(_l("Data subjects"), "rights.index", order=60))
     if user.is_admin or user.is_regional_admin:
         items.append(NavItem(_l("Access log"), "privacy_log.log", order=70))
+        items.append(NavItem(_l("Exports"), "exports.index", order=75))
     return items
 
 

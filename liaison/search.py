@@ -105,7 +105,34 @@ def contact_search_keys(name: str | None, name_zh: str | None, name_original: st
             if _UNSPACED.search(word):
                 for start in range(1, len(word)):
                     keys[word[start:]] = None
+    for part in (name, name_zh, name_original):
+        for key in pinyin_keys(part):
+            keys[key] = None
     return list(keys)
+
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+
+
+def pinyin_keys(name: str | None) -> list[str]:
+    """Keys for typing a name in Latin letters without spaces (the global search, ``liaison.find``):
+    a Chinese name's pinyin joined and its initials (王小明 → "wangxiaoming", "xiaoming", "wxm"),
+    and a name of several words joined ("Wang Xiao Ming" → "wangxiaoming", "wxm")."""
+    folded = fold(name)
+    if not folded:
+        return []
+    if _HAN.search(folded):
+        from pypinyin import lazy_pinyin
+
+        syllables = [w for s in lazy_pinyin(folded) for w in _WORDS.findall(fold(s.replace("v", "u")))]
+    else:
+        syllables = _WORDS.findall(folded)
+    syllables = [s for s in syllables if s.isascii()]
+    if len(syllables) < 2:
+        return []
+    keys = ["".join(syllables[start:])[:KEY_LENGTH] for start in range(len(syllables) - 1)]
+    keys.append("".join(s[0] for s in syllables))
+    return keys
 
 
 def fts_phrase(folded: str) -> str:

@@ -65,6 +65,31 @@ EXPECTED = {
     # Failed background jobs: admins only.
     "jobs.failed": ("/admin/jobs/", {"GET": ADMIN}),
     "jobs.retry_job": ("/admin/jobs/{job}/retry", {"POST": ADMIN}),
+    # Policy notices: one for the Hanoi station; HQ publishes and follows receipts; the targeted
+    # station's volunteers acknowledge; the public page needs no log-in.
+    "notices.index": ("/notices/", {"GET": ANY_USER}),
+    "notices.create": ("/notices/new", {"GET": HQ, "POST": HQ}),
+    "notices.detail": ("/notices/{notice}", {"GET": SEE_HANOI}),
+    "notices.acknowledge": ("/notices/{notice}/acknowledge",
+                            {"POST": policy(OK, NOT_FOUND, FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN)}),
+    "notices.receipts": ("/notices/{notice}/receipts", {"GET": HQ}),
+    "notices.public": ("/notices/p/{notice_slug}", {"GET": PUBLIC}),
+    # Appointments: vol_hanoi's at Hanoi; regional admins and admins appoint, HQ reads.
+    "appointments.index": ("/appointments/", {"GET": ANY_USER}),
+    "appointments.expiring": ("/appointments/expiring", {"GET": DUPLICATES}),
+    "appointments.create": ("/appointments/new", {"GET": MANAGERS, "POST": MANAGERS}),
+    "appointments.letter": ("/appointments/{appointment}/letter", {"GET": SEE_HANOI}),
+    # The global search: everyone, each sees results in their own scope (tests/test_find.py).
+    "find.search": ("/search?q=Nguyen", {"GET": ANY_USER}),
+    # Saved views: everyone keeps their own; one of vol_hanoi's is 404 for everyone else; the
+    # review queue's views are HQ's (tests/test_saved_views.py).
+    "saved_views.index": ("/saved-views/", {"GET": ANY_USER}),
+    "saved_views.create": ("/saved-views/new?list=review.queue",
+                           {"GET": HQ, "POST": policy(OK, OK, OK, OK, OK, OK)}),
+    "saved_views.rename": ("/saved-views/{saved_view}/rename",
+                           {"POST": policy(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)}),
+    "saved_views.delete": ("/saved-views/{saved_view}/delete",
+                           {"POST": policy(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)}),
     "stations.index": ("/stations/", {"GET": ANY_USER}),
     "stations.create": ("/stations/new", {"GET": MANAGERS, "POST": MANAGERS}),
     "stations.detail": ("/stations/{station}", {"GET": SEE_HANOI}),
@@ -98,16 +123,28 @@ EXPECTED = {
     "review.queue": ("/review/", {"GET": HQ}),
     "review.report": ("/review/report", {"GET": HQ}),
     "review.bulk_assign": ("/review/assign", {"POST": HQ}),
+    "assignment.rules": ("/review/rules", {"GET": HQ, "POST": HQ}),
+    "assignment.edit": ("/review/rules/{assignment_rule}/edit", {"GET": HQ, "POST": HQ}),
+    "assignment.delete": ("/review/rules/{assignment_rule}/delete", {"POST": HQ}),  # a rule each
+    "assignment.reapply": ("/review/rules/apply", {"POST": HQ}),
+    "assignment.workload": ("/review/workload", {"GET": HQ}),
     # Reports (issue 13): every user their own scope; HQ closes periods, an admin reopens them.
     "reports.index": ("/reports/?period=2025", {"GET": ANY_USER}),
     "reports.table_csv": ("/reports/table/status.csv?period=2025", {"GET": ANY_USER}),
     "reports.summary_page": ("/reports/summary?period=2025", {"GET": ANY_USER}),
     "reports.summary_xlsx": ("/reports/summary.xlsx?period=2025", {"GET": ANY_USER}),
+    "scorecard.index": ("/reports/scorecard/?year=2025", {"GET": ANY_USER}),  # each role its own cards
+    "scorecard.xlsx": ("/reports/scorecard/scorecard.xlsx?year=2025", {"GET": ANY_USER}),
+    "scorecard.weights": ("/reports/scorecard/weights", {"POST": HQ}),
     "reports.closed_periods": ("/reports/periods", {"GET": HQ}),
     "reports.close": ("/reports/periods/close", {"POST": HQ}),
     "reports.reopen": ("/reports/periods/{report_period}/reopen", {"POST": ADMIN}),  # a closed period each
     "exports.leads": ("/exports/leads.xlsx", {"GET": ANY_USER}),
     "exports.contacts": ("/exports/contacts.xlsx", {"GET": ANY_USER}),
+    # (every station lets its volunteers export by default; test_exports has the setting's matrix)
+    "exports.leads_csv": ("/exports/leads.csv", {"GET": ANY_USER}),
+    "exports.contacts_csv": ("/exports/contacts.csv", {"GET": ANY_USER}),
+    "exports.index": ("/exports/", {"GET": MANAGERS}),  # admins all, regional admins their regions'
     # Lawful bases of a Hanoi contact: recorded and withdrawn by whoever acts for the station (HQ
     # sees them read-only on the contact's page); the renewal list is everyone's, scoped.
     "consent.record": ("/privacy/consents/contacts/{contact}/new", {"GET": ACT_FOR_HANOI, "POST": ACT_FOR_HANOI}),
@@ -194,6 +231,9 @@ POST_DATA = {
     "plugins_admin.settings": {"scope": "region:{region}"},
     "leads.move": {"move": "start_review", "version": "0"},
     "reports.reopen": {"reason": "A late correction."},
+    "scorecard.weights": {"year": "2025", "w_contacts": "1", "w_submitted": "1", "w_accepted": "1",
+                          "w_landed": "1", "w_answer_days": "1", "w_volunteers": "1"},
+    "saved_views.create": {"list": "leads.index", "name": "Matrix view", "query": "sort=-updated"},
 }
 
 
@@ -309,6 +349,17 @@ def _report_period(role: str) -> int:
     return record.id
 
 
+def _assignment_rule() -> int:
+    """An assignment rule of its own for every role (an allowed deletion must not hide the next
+    role's answer)."""
+    from liaison.models import AssignmentRule
+
+    rule = AssignmentRule(name="Matrix", criterion="any", strategy="round_robin")
+    db.session.add(rule)
+    db.session.commit()
+    return rule.id
+
+
 def _duplicate_records(world) -> dict[str, int]:
     """A Hanoi–Bangkok pair (the same phone) and a merge of two other Hanoi–Bangkok contacts."""
     from liaison.duplicates import services
@@ -341,6 +392,31 @@ def _notification_records(world) -> dict[str, int]:
     return {"notification": notification.id, "job": run.id}
 
 
+def _saved_view_records(world) -> dict[str, int]:
+    """A saved view of vol_hanoi's (only its owner renames or deletes it)."""
+    from liaison.models import SavedView
+
+    view = SavedView(user_id=world.users["vol_hanoi"], endpoint="leads.index", name="Matrix", query="sort=-updated")
+    db.session.add(view)
+    db.session.commit()
+    return {"saved_view": view.id}
+
+
+def _notice_records(world) -> dict:
+    """A notice for the Hanoi station and vol_hanoi's appointment there."""
+    from liaison.models import Appointment, NoticeTarget, PolicyNotice
+
+    notice = PolicyNotice(title="Visa rules", title_zh="签证新规", body="Text", body_zh="正文",
+                          effective_from=date(2020, 1, 1),
+                          targets=[NoticeTarget(kind="station", station_id=world.stations["hanoi"])])
+    appointment = Appointment(user_id=world.users["vol_hanoi"], station_id=world.stations["hanoi"],
+                              appointed_on=date(2025, 1, 1), term_start=date(2025, 1, 1), term_end=date(2099, 1, 1),
+                              appointing_body="County Overseas Chinese Federation")
+    db.session.add_all([notice, appointment])
+    db.session.commit()
+    return {"notice": notice.id, "notice_slug": notice.slug, "appointment": appointment.id}
+
+
 def _attachment(world) -> int:
     from io import BytesIO
 
@@ -365,7 +441,7 @@ def test_authorization(app, world, endpoint, method):
                   "region": world.regions["ASEAN"], "victim": world.users["vol_bangkok"], **_plugin_records(world),
                   **_imports(world),
                   "consent": world.consents["hanoi_pass_to_hq"], **_erasure_records(world),
-                  **_notification_records(world)}
+                  **_notification_records(world), **_saved_view_records(world), **_notice_records(world)}
     url_template, methods = EXPECTED[endpoint]
     data = {key: value.format(**values) for key, value in POST_DATA.get(endpoint, {}).items()}
     outcomes = {}
@@ -376,6 +452,9 @@ def test_authorization(app, world, endpoint, method):
         if "{report_period}" in url_template:
             with app.app_context():
                 values["report_period"] = _report_period(role)
+        if "{assignment_rule}" in url_template:
+            with app.app_context():
+                values["assignment_rule"] = _assignment_rule()
         if "{attachment}" in url_template:
             with app.test_request_context():
                 values["attachment"] = _attachment(world)

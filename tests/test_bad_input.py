@@ -309,6 +309,34 @@ FORMS = {
     "report_close": FormSpec("hq", lambda w: "/reports/periods/close", lambda w, a: {"period": "2025-Q4"}),
     "report_reopen": FormSpec("admin", lambda w: f"/reports/periods/{w.report_period_id}/reopen",
                               lambda w, a: {"reason": "A landing in November was recorded late."}),
+    # The station scorecard (liaison.scorecard): HQ sets a year's weights.
+    "scorecard_weights": FormSpec("hq", lambda w: "/reports/scorecard/weights",
+                                  lambda w, a: {"year": "2025", "w_contacts": "1", "w_submitted": "2",
+                                                "w_accepted": "3", "w_landed": "5.5", "w_answer_days": "2",
+                                                "w_volunteers": "0"}),
+    # Policy notices (liaison.notices): HQ publishes one to the Hanoi station; appointments
+    # (liaison.appointments): a regional admin appoints vol_bangkok to Hanoi.
+    "notice_new": FormSpec("hq", lambda w: "/notices/new",
+                           lambda w, a: {"title": "New visa rules", "title_zh": "签证新规", "body": "The text.",
+                                         "body_zh": "正文。", "link": "https://www.gov.cn/policy",
+                                         "effective_from": "2025-01-01", "effective_until": "2025-12-31",
+                                         "attachments": "Form | https://example.org/form.pdf",
+                                         "stations": [str(w.stations["hanoi"])], "host_kinds": ["university"]}),
+    "appointment_new": FormSpec("asean_admin", lambda w: "/appointments/new",
+                                lambda w, a: {"user_id": str(w.users["vol_bangkok"]),
+                                              "station_id": str(w.stations["hanoi"]), "appointed_on": "2025-01-01",
+                                              "term_start": "2025-01-01", "term_end": "2027-12-31",
+                                              "appointing_body": "County Overseas Chinese Federation",
+                                              "letter_number": "侨联聘〔2025〕3号"}),
+    # Assignment rules (liaison.assignment): HQ gives the ASEAN region's leads to two reviewers in turn.
+    "assignment_rule_new": FormSpec("hq", lambda w: "/review/rules",
+                                    lambda w, a: {"name": "ASEAN desk", "position": "5", "criterion": "region",
+                                                  "region_id": str(w.regions["ASEAN"]), "strategy": "round_robin",
+                                                  "member_ids": [str(w.users["hq"]), str(w.users["hq2"])]}),
+    # Saved views (liaison.saved_views): a regional admin shares a view of the lead list with the region.
+    "saved_view_new": FormSpec("asean_admin", lambda w: "/saved-views/new",
+                               lambda w, a: {"list": "leads.index", "query": "status=submitted&sort=-submitted",
+                                             "name": "ASEAN submitted", "share": f"region:{w.regions['ASEAN']}"}),
 }
 
 
@@ -504,6 +532,14 @@ def _cases():
         ("erasure_approve", "note", TEN_K, TOO_LONG),
         ("erasure_reject", "note", "", REQUIRED), ("erasure_reject", "note", "   ", REQUIRED),
         ("erasure_reject", "note", TEN_K, TOO_LONG),
+        ("scorecard_weights", "w_landed", "-1", "Number must be between 0 and 100."),
+        ("scorecard_weights", "w_landed", "101", "Number must be between 0 and 100."),
+        ("scorecard_weights", "w_landed", "five", "Not a valid decimal value."),
+        ("scorecard_weights", "w_landed", "99999999999999999999", "Number must be between 0 and 100."),
+        ("scorecard_weights", "w_contacts", "", REQUIRED),
+        ("scorecard_weights", "year", "1999", "Number must be between 2000 and 2100."),
+        ("scorecard_weights", "year", "next", "Not a valid integer value."),
+        ("scorecard_weights", "year", "", REQUIRED),
         ("report_close", "period", "", REQUIRED), ("report_close", "period", "   ", REQUIRED),
         ("report_close", "period", "2025-Q5", "Write a year (2025), a quarter (2025-Q4) or a month (2025-11)."),
         ("report_close", "period", "1999", "Choose a year from 2000 to 2100."),
@@ -512,6 +548,41 @@ def _cases():
         ("report_close", "period", str(date.today().year + 1), "A period can be closed once it has ended."),
         ("report_reopen", "reason", "", REQUIRED), ("report_reopen", "reason", " \n ", REQUIRED),
         ("report_reopen", "reason", TEN_K, TOO_LONG),
+        ("notice_new", "title", "", REQUIRED), ("notice_new", "title", "   ", REQUIRED),
+        ("notice_new", "title", TEN_K, TOO_LONG), ("notice_new", "title_zh", "", REQUIRED),
+        ("notice_new", "body", "", REQUIRED), ("notice_new", "body_zh", "x" * 20_001, TOO_LONG),
+        ("notice_new", "link", "javascript:alert(1)", "Enter a web address starting with https://"),
+        ("notice_new", "link", TEN_K, TOO_LONG),
+        ("notice_new", "effective_from", "", "Enter a date."), ("notice_new", "effective_from", "2025-13-01", DATE),
+        ("notice_new", "effective_until", "2024-12-31", "The end cannot be before the start."),
+        ("notice_new", "attachments", "a form", "Line 1: write a label"),
+        ("notice_new", "attachments", "Form | /local/path", "Line 1: write a label"),
+        ("notice_new", "stations", "999999", "is not a valid choice"),
+        ("notice_new", "host_kinds", "martians", "is not a valid choice"),
+        ("appointment_new", "user_id", "", "Choose a volunteer."),
+        ("appointment_new", "user_id", "abc", "Choose a volunteer."),
+        ("appointment_new", "user_id", "{vol_milan}", CHOICE),  # not a volunteer of the admin's region
+        ("appointment_new", "station_id", "{milan}", CHOICE), ("appointment_new", "station_id", TEN_K, "Choose a station."),
+        ("appointment_new", "term_start", "soon", DATE), ("appointment_new", "term_end", "", "Enter a date."),
+        ("appointment_new", "term_end", "2024-12-31", "The end cannot be before the start."),
+        ("appointment_new", "appointing_body", "", REQUIRED), ("appointment_new", "appointing_body", TEN_K, TOO_LONG),
+        ("appointment_new", "letter_number", TEN_K, TOO_LONG),
+        ("assignment_rule_new", "name", "", REQUIRED), ("assignment_rule_new", "name", "   ", REQUIRED),
+        ("assignment_rule_new", "name", TEN_K, TOO_LONG),
+        ("assignment_rule_new", "position", "abc", "Not a valid integer value"),
+        ("assignment_rule_new", "position", "-1", "Number must be between"),
+        ("assignment_rule_new", "position", "", REQUIRED),
+        ("assignment_rule_new", "criterion", "bogus", CHOICE), ("assignment_rule_new", "criterion", TEN_K, CHOICE),
+        ("assignment_rule_new", "region_id", "", "Choose one for this kind of rule."),
+        ("assignment_rule_new", "region_id", "999999", CHOICE), ("assignment_rule_new", "region_id", "abc", CHOICE),
+        ("assignment_rule_new", "strategy", "bogus", CHOICE), ("assignment_rule_new", "strategy", "", None),
+        ("assignment_rule_new", "member_ids", "{vol_milan}", "is not a valid choice"),
+        ("assignment_rule_new", "member_ids", TEN_K, "is not a valid choice"),
+        ("saved_view_new", "name", "", REQUIRED), ("saved_view_new", "name", "   ", REQUIRED),
+        ("saved_view_new", "name", TEN_K, TOO_LONG),
+        ("saved_view_new", "share", "hq", "You may not share a view that way."),
+        ("saved_view_new", "share", "region:999999", "You may not share a view that way."),
+        ("saved_view_new", "share", TEN_K, "You may not share a view that way."),
     ]
     return cases
 
@@ -532,6 +603,8 @@ def test_bad_value_is_refused_next_to_the_field(app, client, login, world, form_
         login(spec.role)
     if form_name == "station_new_regional" and value == "EUROPE":
         value = str(world.regions["EUROPE"])  # a region the regional admin does not run
+    if value in ("{vol_milan}", "{milan}"):
+        value = str(world.users["vol_milan"] if value == "{vol_milan}" else world.stations["milan"])
     before = snapshot(app)
     response, data, spec = _post(app, client, login, world, form_name, {name: value})
 
@@ -566,7 +639,9 @@ def test_bad_value_is_refused_next_to_the_field(app, client, login, world, form_
     ("user_new", "email"), ("user_new", "name"), ("user_new", "role"), ("region_new", "code"),
     ("region_new", "name"), ("login", "email"), ("reveal", "reason"),
     ("erasure_request", "reason"), ("erasure_approve", "confirm"), ("erasure_reject", "note"),
-    ("report_close", "period"), ("report_reopen", "reason"),
+    ("report_close", "period"), ("report_reopen", "reason"), ("scorecard_weights", "w_landed"),
+    ("notice_new", "title"), ("notice_new", "effective_from"), ("appointment_new", "term_end"),
+    ("appointment_new", "user_id"), ("assignment_rule_new", "name"), ("assignment_rule_new", "member_ids"),
 ])
 def test_missing_required_field(app, client, login, world, form_name, name):
     """The field not sent at all (not just empty)."""
@@ -1026,6 +1101,9 @@ GARBAGE_URLS = [
     "/privacy/log?date_from=2024-13-45&date_to=abc", "/privacy/log?user=abc&action=bogus&contact=" + TEN_K,
     "/privacy/log?after=garbage&before=%00&last=x", "/privacy/log?contact=%25&date_from=2025-12-31&date_to=2020-01-01",
     "/privacy/log.csv?date_from=x&user=abc", "/privacy/log.xlsx?action=bogus&contact=%00",
+    "/exports/leads.csv?station=abc&reviewer=abc&submitted_to=2024-02-30&sort=bogus&queue=%00",
+    "/exports/contacts.csv?station=-1&kind=bogus&q=" + TEN_K, "/exports/?after=garbage&before=%00&last=x",
+    "/exports/?after=" + TEN_K,
     "/duplicates/?after=garbage&before=%00&last=x", "/duplicates/?after=" + TEN_K, "/duplicates/merges?before=abc",
     "/duplicates/merge/1/abc", "/duplicates/merge/-1/1", "/duplicates/merges/abc",
 ]
@@ -1039,7 +1117,7 @@ def test_garbage_in_the_query_string_is_no_server_error(app, client, login, worl
     assert response.status_code in (200, 302, 400, 403, 404), response.status_code
     after = snapshot(app)
     if url.startswith("/exports/"):  # every export is written to the access log, and nothing else
-        for table in ("privacy_access_log", "privacy_access_log_fields"):
+        for table in ("privacy_access_log", "privacy_access_log_fields", "export_records", "export_stations"):
             after.pop(table), before.pop(table)
     assert after == before
 
@@ -1054,6 +1132,7 @@ HUGE_URLS = [url.format(n=n) for n in (HUGE, INT4) for url in [
     "/admin/regions/{n}/edit", "/leads/{n}/edit", "/contacts/{n}/edit",
     "/notifications/?after={n}",
     "/exports/leads.xlsx?station={n}&reviewer={n}", "/exports/contacts.xlsx?station={n}",
+    "/exports/leads.csv?station={n}&reviewer={n}", "/exports/contacts.csv?station={n}", "/exports/?after={n}",
     "/imports/?station_id={n}", "/imports/new?station_id={n}", "/imports/{n}", "/imports/{n}/mapping",
     "/imports/{n}/review",
     "/privacy/consents/contacts/{n}/new", "/privacy/consents/{n}/withdraw",
@@ -1208,6 +1287,39 @@ def test_bad_import_mapping_is_refused_next_to_the_field(app, client, login, wor
     response = client.post(f"/imports/{import_id}/mapping", data={"col_0": "name", "col_1": "<script>" + "x" * 5000})
     body = response.get_data(as_text=True)
     assert response.status_code == 400 and "Not a valid choice" in body and "<script>" not in body
+    with app.app_context():
+        assert db.session.get(ImportBatch, import_id).mapping == mapping
+
+
+@pytest.mark.parametrize("record_type", ["everything", "<b>leads</b>", "x" * 3000])
+def test_bad_import_type_is_refused_next_to_the_field(app, client, login, world, record_type):
+    import io
+
+    from liaison.models import ImportBatch
+
+    login("vol_hanoi")
+    before = snapshot(app)
+    response = client.post(f"/imports/new?station_id={world.stations['hanoi']}", content_type="multipart/form-data",
+                           data={"record_type": record_type, "file": (io.BytesIO(b"Name\nAn Tran\n"), "a.csv")})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Not a valid choice" in body and "<b>leads</b>" not in body
+    assert snapshot(app) == before
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(ImportBatch)) == 0
+
+
+def test_a_lead_column_is_no_choice_in_an_import_of_contacts(app, client, login, world):
+    from liaison.imports import services as imports
+    from liaison.models import ImportBatch, Station, User
+
+    login("vol_hanoi")
+    with app.test_request_context():
+        batch = imports.stage(db.session.get(Station, world.stations["hanoi"]), "a.csv", b"Name,Summary\nAn Tran,x\n",
+                              db.session.get(User, world.users["vol_hanoi"]))
+        import_id, mapping = batch.id, dict(batch.mapping)
+    assert mapping == {"0": "name", "1": ""}
+    response = client.post(f"/imports/{import_id}/mapping", data={"col_0": "name", "col_1": "lead_summary"})
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(ImportBatch, import_id).mapping == mapping
 

@@ -177,6 +177,13 @@ def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
         "leads.upload": ({"lead_id": draft}, {"files": (io.BytesIO(b"%PDF-1.4 minimal"), "cv.pdf")}, False),
         "leads.remove": ({"lead_id": draft, "attachment_id": _attachment(app, world)}, {}, False),
         "review.bulk_assign": ({}, {"lead_ids": [str(submitted)], "reviewer_id": str(world.users["hq2"])}, False),
+        "assignment.rules": ({}, {"name": "Everything", "position": "1", "criterion": "any", "strategy": "reviewer",
+                                  "reviewer_id": str(world.users["hq2"])}, False),
+        "assignment.edit": ({"rule_id": _assignment_rule(app, world)},
+                            {"name": "Renamed", "position": "2", "criterion": "any", "strategy": "reviewer",
+                             "reviewer_id": str(world.users["hq"])}, False),
+        "assignment.delete": ({"rule_id": _assignment_rule(app, world)}, {}, False),
+        "assignment.reapply": ({}, {}, False),
         "admin.create_user": ({}, {"name": "New", "email": "new@example.org", "role": "volunteer"}, False),
         "admin.edit_user": ({"user_id": world.users["vol_hanoi"]},
                             {"name": "Renamed", "email": world.emails["vol_hanoi"], "role": "volunteer"}, False),
@@ -196,6 +203,8 @@ def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
         "rights.cancel": (_erasure(app, world, "bangkok", "admin"), {}, False),
         "rights.resolve_flag": (_erasure(app, world, "hanoi", "vol_hanoi", flag=True), {}, False),
         "reports.close": ({}, {"period": "2025"}, False),
+        "scorecard.weights": ({}, {"year": "2025", "w_contacts": "1", "w_submitted": "1", "w_accepted": "1",
+                                   "w_landed": "1", "w_answer_days": "1", "w_volunteers": "1"}, False),
         "reports.reopen": ({"period_id": _closed_period(app)}, {"reason": "A late correction."}, False),
         "privacy.reveal": ({"contact_id": world.contacts["hanoi"]}, {"reason": "review_lead"}, False),
         **_import_payloads(app, world),
@@ -209,7 +218,63 @@ def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
         "notifications.read_all": ({}, {"_": _admin_notification(app, world)}, False),
         "notifications.preferences": ({}, {"kind__lead_decided": "off"}, False),
         "jobs.retry_job": ({"run_id": _failed_job(app, world)}, {}, False),
+        "notices.create": ({}, {"title": "Visa rules", "title_zh": "签证新规", "body": "Text", "body_zh": "正文",
+                                "effective_from": "2025-01-01", "to_all": "y"}, False),
+        # Acknowledged by a volunteer of the station (see test_a_volunteer_acknowledges_with_the_right_token).
+        "notices.acknowledge": ({"notice_id": _hanoi_notice(app, world)}, {}, False),
+        "appointments.create": ({}, {"user_id": str(world.users["vol_bangkok"]), "station_id": str(hanoi),
+                                     "appointed_on": "2025-01-01", "term_start": "2025-01-01",
+                                     "term_end": "2099-01-01", "appointing_body": "County federation"}, False),
+        "saved_views.create": ({}, {"list": "leads.index", "name": "CSRF view", "query": "sort=-updated"}, False),
+        "saved_views.rename": ({"view_id": _admin_saved_view(app, world)},
+                               {f"v{_admin_saved_view(app, world)}-name": "Renamed"}, False),
+        "saved_views.delete": ({"view_id": _admin_saved_view(app, world)}, {}, False),
     }
+
+
+def _hanoi_notice(app, world) -> int:
+    """A policy notice for the Hanoi station."""
+    from datetime import date
+
+    from liaison.models import NoticeTarget, PolicyNotice
+
+    with app.app_context():
+        try:
+            notice = PolicyNotice(title="Visa rules", title_zh="签证新规", body="Text", body_zh="正文",
+                                  effective_from=date(2020, 1, 1),
+                                  targets=[NoticeTarget(kind="station", station_id=world.stations["hanoi"])])
+            db.session.add(notice)
+            db.session.commit()
+            return notice.id
+        finally:
+            db.session.remove()
+
+
+def test_a_volunteer_acknowledges_a_notice_with_the_right_token(app, client, world):
+    notice_id = _hanoi_notice(app, world)
+    log_in(client, world.emails["vol_hanoi"])
+    token = token_of(client, f"/notices/{notice_id}")
+    before = snapshot(app)
+    assert client.post(f"/notices/{notice_id}/acknowledge", data={}).status_code == 400
+    assert snapshot(app) == before
+    assert client.post(f"/notices/{notice_id}/acknowledge", data={"csrf_token": token}).status_code == 302
+    assert snapshot(app) != before
+
+
+def _admin_saved_view(app, world) -> int:
+    """A saved view of the admin's (the CSRF tests post as the admin)."""
+    from liaison.models import SavedView
+
+    with app.app_context():
+        try:
+            view = db.session.scalar(select(SavedView).where(SavedView.user_id == world.users["admin"]))
+            if view is None:
+                view = SavedView(user_id=world.users["admin"], endpoint="leads.index", name="CSRF", query="")
+                db.session.add(view)
+                db.session.commit()
+            return view.id
+        finally:
+            db.session.remove()
 
 
 def _duplicates(app, world) -> dict[str, int]:
@@ -270,6 +335,20 @@ def _import_payloads(app, world) -> dict:
     }
 
 
+def _assignment_rule(app, world) -> int:
+    """An active rule giving every lead to hq2 (re-applying it assigns the unassigned leads)."""
+    from liaison.models import AssignmentRule
+
+    with app.app_context():
+        try:
+            rule = AssignmentRule(name="CSRF", criterion="any", strategy="reviewer", reviewer_id=world.users["hq2"])
+            db.session.add(rule)
+            db.session.commit()
+            return rule.id
+        finally:
+            db.session.remove()
+
+
 def _closed_period(app) -> int:
     """A closed report period (an admin may reopen it)."""
     from datetime import date
@@ -320,7 +399,8 @@ def test_payloads_cover_the_core_routes(app, world):
     core = {endpoint for endpoint, _url, _data in post_routes(app, world)
             if endpoint.split(".")[0] in {"main", "auth", "stations", "contacts", "leads", "review", "admin",
                                              "privacy_log", "consent", "rights", "reports", "privacy",
-                                             "imports", "duplicates", "notifications", "jobs"}}
+                                             "imports", "duplicates", "notifications", "jobs", "saved_views",
+                                             "assignment", "notices", "appointments", "scorecard", "exports"}}
     assert core == set(payloads(world, app))
 
 
@@ -445,10 +525,12 @@ def test_log_in_renews_the_token(app, client, world):
     "admin.create_region", "admin.edit_region",
     "privacy_log.dry_run", "consent.record", "consent.withdraw",
     "rights.request_erasure", "rights.approve", "rights.reject", "rights.cancel", "rights.resolve_flag",
-    "reports.close", "reports.reopen", "privacy.reveal",
+    "reports.close", "reports.reopen", "privacy.reveal", "scorecard.weights",
     "duplicates.dismiss", "duplicates.merge", "duplicates.undo",
     "auth.reset_password", "notifications.read", "notifications.read_all", "notifications.preferences",
-    "jobs.retry_job",
+    "jobs.retry_job", "saved_views.create", "saved_views.rename", "saved_views.delete",
+    "assignment.rules", "assignment.edit", "assignment.delete", "assignment.reapply",
+    "notices.create", "appointments.create",
 ])
 def test_every_core_post_route_works_with_the_right_token(app, client, world, endpoint):
     values, data, anonymous = payloads(world, app)[endpoint]

@@ -673,3 +673,216 @@ def test_a_too_long_tag_is_refused_next_to_the_field(app, login, world):
     assert "Each item must be at most 100 characters." in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Contact, world.contacts["hanoi"]).tag_list == []
+
+
+# --- leads with their contact -----------------------------------------------------------------
+
+def staged_leads(client, station_id: int, name: str, data: bytes) -> int:
+    response = client.post(f"/imports/new?station_id={station_id}",
+                           data={"file": (io.BytesIO(data), name), "record_type": "leads"},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return int(re.search(r"/imports/(\d+)/mapping", response.headers["Location"])[1])
+
+
+def _leads_file() -> bytes:
+    """Chinese headers. Row 2 matches the Hanoi contact by e-mail; rows 3 and 4 are one new person
+    with two leads; row 5 has no summary."""
+    return csv_bytes([["姓名", "邮箱", "单位", "线索类别", "摘要", "诉求", "优先级"],
+                      ["阮文安", "AN@example.org", "", "就业", "An wants to come back", "A post in Wenzhou", "高"],
+                      ["Pham Thu", "thu@example.org", "FPT", "employment", "Thu, an AI engineer", "", ""],
+                      ["Pham Thu", "thu@example.org", "", "项目合作", "Thu's start-up project", "", "urgent"],
+                      ["Le Minh", "minh@example.org", "", "employment", "", "", ""]])
+
+
+def leads_of(app, *summaries) -> list[TalentLead]:
+    with app.app_context():
+        found = db.session.scalars(select(TalentLead).where(TalentLead.summary.in_(summaries))
+                                   .order_by(TalentLead.id)).all()
+        for lead in found:
+            db.session.expunge(lead)
+        return list(found)
+
+
+SUMMARIES = ("An wants to come back", "Thu, an AI engineer", "Thu's start-up project")
+
+
+def test_leads_with_their_contact_matched_or_created_as_drafts(app, login, world):
+    client = login("vol_hanoi")
+    import_id = staged_leads(client, world.stations["hanoi"], "leads.csv", _leads_file())
+    batch = batch_of(app, import_id)
+    assert batch.record_type == "leads"
+    assert [batch.mapping[str(i)] for i in range(7)] == ["name", "email", "organisation", "lead_category",
+                                                         "lead_summary", "lead_wants", "lead_priority"]
+    # Summary and category are required columns of a leads file.
+    response = confirm_mapping(client, app, import_id, {4: ""})
+    assert response.status_code == 400 and "Choose the column that holds" in response.get_data(as_text=True)
+    assert confirm_mapping(client, app, import_id).status_code == 302
+    page = client.get(f"/imports/{import_id}/review").get_data(as_text=True)
+    assert "A summary is required." in page and "saved as drafts" in page
+    # With the problem row: refused, nothing written.
+    before_contacts, before_leads = count(app, Contact), count(app, TalentLead)
+    response = client.post(f"/imports/{import_id}/review", data={"mode": "skip"})
+    assert response.status_code == 400 and count(app, TalentLead) == before_leads
+    response = client.post(f"/imports/{import_id}/review", data={"mode": "skip", "leave_out_errors": "y"})
+    assert response.status_code == 302
+    assert count(app, Contact) == before_contacts + 1  # Pham Thu, once; Le Minh's row left out
+    (thu,) = contacts_named(app, "Pham Thu")
+    an_lead, thu_lead, project = leads_of(app, *SUMMARIES)
+    assert an_lead.contact_id == world.contacts["hanoi"]
+    assert (an_lead.category, an_lead.priority, an_lead.wants) == ("employment", 3, "A post in Wenzhou")
+    assert thu_lead.contact_id == project.contact_id == thu.id
+    assert (project.category, project.priority) == ("project", 4)
+    for lead in (an_lead, thu_lead, project):
+        assert lead.status == "draft" and lead.submitted_at is None and lead.submitter_id == world.users["vol_hanoi"]
+    with app.app_context():
+        # "Use matching contacts as they are": the matched contact is unchanged.
+        assert db.session.get(Contact, world.contacts["hanoi"]).name == "Nguyen Van An"
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert "Draft leads created" in page and "Revert this import" in page
+    # Reverting removes the three leads and Pham Thu; the matched contact stays.
+    response = client.post(f"/imports/{import_id}/revert", follow_redirects=True)
+    assert "3 leads and 1 contacts removed" in response.get_data(as_text=True)
+    assert leads_of(app, *SUMMARIES) == [] and not contacts_named(app, "Pham Thu")
+    assert count(app, TalentLead) == before_leads and count(app, Contact) == before_contacts
+    with app.app_context():
+        assert db.session.get(Contact, world.contacts["hanoi"]) is not None
+
+
+def test_leads_update_mode_and_xlsx_english_headers(app, login, world):
+    client = login("vol_hanoi")
+    data = xlsx_bytes([["Name", "E-mail", "Organisation", "Category", "Summary", "What the person wants"],
+                       ["Nguyen Van An", "an@example.org", "VNU Hanoi", "Employment", "An, updated", "A lab"]])
+    import_id = staged_leads(client, world.stations["hanoi"], "leads.xlsx", data)
+    assert confirm_mapping(client, app, import_id).status_code == 302
+    response = client.post(f"/imports/{import_id}/review", data={"mode": "update"})
+    assert response.status_code == 302
+    (lead,) = leads_of(app, "An, updated")
+    assert lead.contact_id == world.contacts["hanoi"] and lead.wants == "A lab"
+    with app.app_context():
+        assert db.session.get(Contact, world.contacts["hanoi"]).organisation == "VNU Hanoi"
+    assert client.post(f"/imports/{import_id}/revert").status_code == 302
+    assert leads_of(app, "An, updated") == []
+    with app.app_context():
+        assert db.session.get(Contact, world.contacts["hanoi"]).organisation == "Hanoi University"
+
+
+def test_leads_import_revert_refused_once_a_lead_is_worked_on(app, login, world):
+    client = login("vol_hanoi")
+    data = csv_bytes([["Name", "Category", "Summary"], ["Tran Hoa", "employment", "Hoa's lead"],
+                      ["Vu Lan", "employment", "Lan's lead"]])
+    import_id = staged_leads(client, world.stations["hanoi"], "l.csv", data)
+    assert confirm_mapping(client, app, import_id).status_code == 302
+    assert client.post(f"/imports/{import_id}/review", data={"mode": "skip"}).status_code == 302
+    hoa, lan = leads_of(app, "Hoa's lead", "Lan's lead")
+    with app.test_request_context():
+        from liaison.leads.services import add_comment
+
+        from sqlalchemy.orm import selectinload
+
+        lead = db.session.get(TalentLead, hoa.id, options=[selectinload(TalentLead.station)])
+        add_comment(lead, db.session.get(User, world.users["vol_hanoi"]), "Called her")
+        db.session.commit()
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert "Row 2: its lead has been edited or commented on since." in page
+    response = client.post(f"/imports/{import_id}/revert", follow_redirects=True)
+    assert "This import cannot be reverted" in response.get_data(as_text=True)
+    assert len(leads_of(app, "Hoa's lead", "Lan's lead")) == 2 and contacts_named(app, "Tran Hoa", "Vu Lan")
+    with app.app_context():
+        lead = db.session.get(TalentLead, lan.id)
+        lead.status = "submitted"
+        db.session.commit()
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert "Row 3: its lead has been submitted since." in page
+
+
+def test_a_bad_category_or_priority_is_a_row_problem(app, login, world):
+    client = login("vol_hanoi")
+    data = csv_bytes([["Name", "Category", "Summary", "Priority"], ["Tran Hoa", "astronaut", "x", "2"],
+                      ["Vu Lan", "employment", "y", "very"]])
+    import_id = staged_leads(client, world.stations["hanoi"], "l.csv", data)
+    assert confirm_mapping(client, app, import_id).status_code == 302
+    page = client.get(f"/imports/{import_id}/review").get_data(as_text=True)
+    assert "Not a category of lead" in page and "Not a priority" in page and "astronaut" in page
+
+
+# --- large files: the background job ----------------------------------------------------------
+
+def test_a_large_file_is_committed_by_a_background_job(app, login, world, monkeypatch):
+    from liaison.models import JobRun
+
+    monkeypatch.setitem(app.config, "IMPORT_JOB_THRESHOLD", 2)
+    client = login("vol_hanoi")
+    import_id = staged(client, world.stations["hanoi"], "big.csv", _matching_file())
+    confirm_mapping(client, app, import_id)
+    assert "imported in the background" in client.get(f"/imports/{import_id}/review").get_data(as_text=True)
+    response = client.post(f"/imports/{import_id}/review", data={"mode": "skip"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/imports/{import_id}")
+    # Without Redis the job ran inline, right after the request's commit, through the same commit.
+    with app.app_context():
+        (run,) = db.session.scalars(select(JobRun).where(JobRun.name == "imports.commit")).all()
+        assert run.status == "done" and run.kwargs["import_id"] == import_id
+    batch = batch_of(app, import_id)
+    assert (batch.status, batch.created_count, batch.skipped_count) == ("committed", 1, 2)
+    assert contacts_named(app, "Pham Thu")
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert "Revert this import" in page
+
+
+def test_background_job_status_and_refusal_are_shown(app, login, world, monkeypatch):
+    from liaison.imports import jobs as import_jobs
+    from liaison.models import JobRun
+
+    monkeypatch.setitem(app.config, "IMPORT_JOB_THRESHOLD", 2)
+    client = login("vol_hanoi")
+    import_id = staged(client, world.stations["hanoi"], "big.csv", _matching_file())
+    confirm_mapping(client, app, import_id)
+    # Rows with problems are refused before any job is asked for.
+    bad = staged(client, world.stations["hanoi"], "bad.csv", csv_bytes([["Name", "E-mail"], ["A", "x@"], ["B", ""],
+                                                                        ["C", ""]]))
+    confirm_mapping(client, app, bad)
+    response = client.post(f"/imports/{bad}/review", data={"mode": "skip"})
+    assert response.status_code == 400 and "rows have problems" in response.get_data(as_text=True)
+    # A job still waiting or running: the page says so and a second commit is not asked for.
+    with app.app_context():
+        db.session.add(JobRun(key=import_jobs.key_prefix(import_id) + "x", name="imports.commit", status="running",
+                              kwargs={"import_id": import_id, "mode": "skip", "actor_id": world.users["vol_hanoi"]}))
+        db.session.commit()
+    page = client.get(f"/imports/{import_id}").get_data(as_text=True)
+    assert "Being imported in the background" in page
+    response = client.post(f"/imports/{import_id}/review", data={"mode": "skip"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(JobRun)) == 1
+        db.session.execute(JobRun.__table__.update().values(status="failed"))
+        db.session.commit()
+
+    # The commit refused inside the job (e.g. a plugin objects): kept and shown, nothing written.
+    def refuse(*args, **kwargs):
+        raise services.ImportRefused("Refused by a plugin", ["Row 2: no"])
+
+    monkeypatch.setattr(services, "commit", refuse)
+    response = client.post(f"/imports/{import_id}/review", data={"mode": "skip"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "The background import was refused" in page and "Refused by a plugin" in page and "Row 2: no" in page
+    assert batch_of(app, import_id).status == "staged" and not contacts_named(app, "Pham Thu")
+
+
+def test_cli_imports_leads_with_their_contacts(app, runner, world, tmp_path):
+    path = tmp_path / "线索.xlsx"
+    path.write_bytes(xlsx_bytes([["姓名", "邮箱", "线索类别", "摘要", "优先级"],
+                                 ["Marco Rossi", "marco@example.org", "就业", "Marco's lead", "高"],
+                                 ["Sara Conti", "sara@example.org", "internship", "Sara's lead", ""]]))
+    station = str(world.stations["milan"])
+    result = runner.invoke(args=["import", "leads", str(path), "--station", station, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Dry run: 1 would be created" in result.output and not leads_of(app, "Marco's lead")
+    result = runner.invoke(args=["import", "leads", str(path), "--station", station])
+    assert result.exit_code == 0, result.output
+    assert "2 draft leads; contacts: 1 created" in result.output
+    marco, sara = leads_of(app, "Marco's lead", "Sara's lead")
+    assert marco.contact_id == world.contacts["milan"] and marco.status == sara.status == "draft"
+    assert (marco.category, marco.priority, sara.category) == ("employment", 3, "internship")
+    result = runner.invoke(args=["import", "contacts", str(path), "--station", station, "--mapping",
+                                 '{"摘要": "lead_summary"}'])
+    assert result.exit_code != 0 and "Unknown field 'lead_summary'" in result.output

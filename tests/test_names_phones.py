@@ -135,7 +135,9 @@ def test_activity_feed_names_the_plugin_and_the_region(app, login, world):
         assert db.session.scalar(select(AuditEntry.details).where(AuditEntry.action == "plugin.switch").limit(1))
     client = english(login("asean_admin"))
     page = client.get("/").get_data(as_text=True)
-    assert f"plugin {ASEAN_PLUGIN}" not in page and "region:" not in page and "station:" not in page
+    feed = page[page.index("Recent activity"):]
+    feed = feed[:feed.index("</section>")]  # the chart beside it says "Hanoi station: 1" on purpose
+    assert f"plugin {ASEAN_PLUGIN}" not in feed and "region:" not in feed and "station:" not in feed
     assert re.search(r"switched the plugin [^<(]+ on \(Asean\)", page)
     assert re.search(r"switched the plugin [^<(]+ off \(Hanoi station\)", page)
     page = chinese(client).get("/").get_data(as_text=True)

@@ -784,7 +784,9 @@ def test_contacts_export_has_the_latest_application(plugin_on, as_user, app, cou
     assert by_name["Nguyen Van An"][level] == "Translator"
     assert by_name["Somchai Jaidee"][level] in ("", None)
     assert by_name["Marco Rossi"][level] in ("", None)  # plugin off in Europe
-    assert counter.count < 20
+    # Not one query per row: the plugin's column is loaded in bulk. The export also records itself
+    # (the export record, its rows per station, one access-log entry per station): ~10 statements.
+    assert counter.count < 30
 
 
 # Demo data and catalog ---------------------------------------------------------------------------

@@ -299,6 +299,21 @@ def test_hook_liaison_report_sections(login, world, switch):
     assert not [c for c in good_plugin.CALLS if c[0] == "report_sections"]
 
 
+def test_hook_liaison_scorecard_figures(login, world, switch):
+    """Called only for plugins active for some of the scorecard's stations, with just those."""
+    good_plugin.CALLS.clear()
+    page = login("hq").get("/reports/scorecard/?year=2025").get_data(as_text=True)
+    assert "Fixture scorecard figure" not in page
+    assert not [c for c in good_plugin.CALLS if c[0] == "scorecard_figures"]
+    switch(True, station="hanoi")
+    page = login("hq").get("/reports/scorecard/?year=2025").get_data(as_text=True)
+    assert "Fixture scorecard figure" in page
+    assert ("scorecard_figures", 2025, (world.stations["hanoi"],)) in good_plugin.CALLS
+    good_plugin.CALLS.clear()
+    assert "Fixture scorecard figure" not in login("vol_milan").get("/reports/scorecard/?year=2025").get_data(as_text=True)
+    assert not [c for c in good_plugin.CALLS if c[0] == "scorecard_figures"]
+
+
 def test_hook_liaison_nav_items(login, world, switch):
     switch(True, region="ASEAN")
     assert 'href="/p/fixture_good/">Fixture nav' in login("vol_bangkok").get("/").get_data(as_text=True)
@@ -436,6 +451,24 @@ def test_hook_liaison_notification_kinds(app, login, world):
         db.session.commit()
         assert db.session.scalars(db.select(Notification.user_id)).all() == [world.users["vol_milan"]]
     assert "Fixture event: a partnership signed" in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_hook_liaison_search_results(app, login, world, switch):
+    """Called with the query and the user, for plugins on somewhere in the user's scope; a few
+    ``SearchResult`` items per kind shown in their own group (five at most); anything else returned
+    is recorded as the plugin's error, not shown."""
+    from liaison.models import PluginError
+
+    switch(True, region="ASEAN")
+    page = login("vol_hanoi").get("/search?q=Fixture").get_data(as_text=True)
+    assert ("search_results", "Fixture", world.users["vol_hanoi"]) in good_plugin.CALLS
+    assert 'id="find-fixture_good"' in page and "Fixture records" in page
+    assert page.count("Fixture record ") == 5 and "not a SearchResult" not in page
+    with app.app_context():
+        assert db.session.scalar(db.select(PluginError).where(PluginError.hook == "liaison_search_results"))
+    good_plugin.CALLS.clear()
+    page = login("vol_milan").get("/search?q=Fixture").get_data(as_text=True)  # off in Europe
+    assert "Fixture record" not in page and not any(c[0] == "search_results" for c in good_plugin.CALLS)
 
 
 def test_hook_liaison_import_types(app, world, runner, tmp_path):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..models import ImportBatch, Role, Station, User, db
 from ..models.imports import ImportMode
 from . import services
-from .mapping import TARGETS, fold
+from .mapping import fold
 from .parsing import FileRefused, notice_text
 
 
@@ -48,8 +48,9 @@ def _mapping(batch: ImportBatch, text: str | None) -> dict[str, str]:
     folded = {fold(h): str(i) for i, h in enumerate(batch.header)}
     for key, target in given.items():
         target = target or ""
-        if target and target not in TARGETS:
-            raise click.ClickException(f"Unknown field {target!r}; fields: {', '.join(TARGETS)}.")
+        allowed = [t.key for t in services.targets(batch.record_type)]
+        if target and target not in allowed:
+            raise click.ClickException(f"Unknown field {target!r}; fields: {', '.join(allowed)}.")
         index = str(key) if str(key).isdigit() and int(key) < len(batch.header) else folded.get(fold(str(key)))
         if index is None:
             raise click.ClickException(f"No column {key!r} in the file.")
@@ -70,6 +71,28 @@ def _mapping(batch: ImportBatch, text: str | None) -> dict[str, str]:
 def import_contacts(path: Path, station_id: int, mode: str, dry_run: bool, mapping_json: str | None,
                     leave_out_errors: bool, as_email: str | None):
     """Import contacts from a CSV or XLSX file into a station."""
+    _run("contacts", path, station_id, mode, dry_run, mapping_json, leave_out_errors, as_email)
+
+
+@import_cli.command("leads")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--station", "station_id", type=int, required=True, help="The station's id.")
+@click.option("--mode", type=click.Choice([m.value for m in ImportMode]), default=ImportMode.SKIP.value,
+              show_default=True, help="create: a new contact for every row; update: a matching contact is updated; "
+                                      "skip: a matching contact is used as it is.")
+@click.option("--dry-run", is_flag=True, help="Check and report; write nothing.")
+@click.option("--mapping", "mapping_json", help='Column mapping as JSON, e.g. {"摘要": "lead_summary"}.')
+@click.option("--leave-out-errors", is_flag=True, help="Import the good rows even if some have problems.")
+@click.option("--as", "as_email", help="The acting user's e-mail (default: the first administrator).")
+@with_appcontext
+def import_leads(path: Path, station_id: int, mode: str, dry_run: bool, mapping_json: str | None,
+                 leave_out_errors: bool, as_email: str | None):
+    """Import leads with their contacts (each row: the person and a draft lead) into a station."""
+    _run(services.LEADS, path, station_id, mode, dry_run, mapping_json, leave_out_errors, as_email)
+
+
+def _run(record_type: str, path: Path, station_id: int, mode: str, dry_run: bool, mapping_json: str | None,
+         leave_out_errors: bool, as_email: str | None) -> None:
     with force_locale("en"):
         actor = _actor(as_email)
         station = db.session.get(Station, station_id)
@@ -81,7 +104,7 @@ def import_contacts(path: Path, station_id: int, mode: str, dry_run: bool, mappi
             raise click.ClickException(f"{actor.email} does not act for station {station_id} (or it is not active).")
         data = path.read_bytes()
         try:
-            batch = services.stage(station, path.name, data, actor, max_rows=10**9)
+            batch = services.stage(station, path.name, data, actor, max_rows=10**9, record_type=record_type)
         except FileRefused as exc:
             raise click.ClickException(str(exc.message)) from None
         batch.mapping = _mapping(batch, mapping_json)
@@ -111,7 +134,8 @@ def import_contacts(path: Path, station_id: int, mode: str, dry_run: bool, mappi
             except services.ImportRefused as exc:
                 services.discard(db.session.get(ImportBatch, batch.id))
                 raise click.ClickException(" ".join([str(exc.message), *exc.problems])) from None
-        click.echo(f"Import #{batch.id}: {counts['created']} created, {counts['updated']} updated, "
+        leads = f"{counts.get('leads', 0)} draft leads; contacts: " if record_type == services.LEADS else ""
+        click.echo(f"Import #{batch.id}: {leads}{counts['created']} created, {counts['updated']} updated, "
                    f"{counts['skipped']} left out; {counts['errors']} rows with problems, {duplicates} duplicates.")
 
 

@@ -11,6 +11,9 @@ from .mapping import IGNORE
 
 
 class UploadForm(BaseForm):
+    record_type = RadioField(_l("The file holds"), choices=options([("contacts", _l("Contacts")),
+                                                                    ("leads", _l("Leads with their contact"))]),
+                             default="contacts", validators=[])  # not sent: contacts
     file = FileField(_l("Spreadsheet (CSV or Excel .xlsx)"))
 
 

@@ -37,7 +37,20 @@ CONTACT_TARGETS = (
     Target("consent_basis", _l("Lawful basis (keeping in touch)")),
     Target("consent_given_on", _l("Basis given on")),
 )
-TARGETS = {target.key: target for target in CONTACT_TARGETS}
+# A lead's columns (import type "leads": each row is a contact and a lead about it).
+LEAD_TARGETS = (
+    Target("lead_category", _l("Lead: category")),
+    Target("lead_field", _l("Lead: field"), 200),
+    Target("lead_summary", _l("Lead: summary"), 4000),
+    Target("lead_wants", _l("Lead: what the person wants"), 4000),
+    Target("lead_offer", _l("Lead: what we can offer"), 4000),
+    Target("lead_priority", _l("Lead: priority")),
+)
+TARGETS = {target.key: target for target in CONTACT_TARGETS + LEAD_TARGETS}
+# The lead form's own labels (in every interface language) as headers of a leads file.
+LEAD_FORM_LABELS = ((_l("Category"), "lead_category"), (_l("Summary"), "lead_summary"),
+                    (_l("What the person wants"), "lead_wants"), (_l("What we can offer"), "lead_offer"),
+                    (_l("Priority"), "lead_priority"))
 
 # Header words (folded: lower case, no spaces or punctuation) -> target.
 SYNONYMS = {
@@ -61,6 +74,13 @@ SYNONYMS = {
     "notes": ["notes", "note", "remarks", "comments", "备注", "说明"],
     "consent_basis": ["lawfulbasis", "consent", "法律依据", "同意"],
     "consent_given_on": ["basisgivenon", "consentdate", "同意日期"],
+    "lead_category": ["category", "leadcategory", "leadtype", "线索类别", "线索类型", "人才类别", "需求类别", "合作类别"],
+    "lead_field": ["leadfield", "线索领域", "对接领域", "合作领域"],
+    "lead_summary": ["summary", "leadsummary", "description", "摘要", "线索摘要", "简介", "情况简介", "基本情况",
+                     "线索简介"],
+    "lead_wants": ["wants", "whatthepersonwants", "needs", "诉求", "需求", "意向", "个人诉求", "本人意向"],
+    "lead_offer": ["offer", "whatwecanoffer", "可提供", "我方可提供", "可提供支持", "对接资源"],
+    "lead_priority": ["priority", "leadpriority", "优先级", "紧急程度"],
 }
 
 
@@ -80,8 +100,10 @@ def _export_headers() -> dict[str, str]:
             for _plugin, column in plugins.export_columns("contacts"):
                 if column.key in TARGETS:
                     found[fold(str(column.header))] = column.key
-            for target in CONTACT_TARGETS:
+            for target in CONTACT_TARGETS + LEAD_TARGETS:
                 found.setdefault(fold(str(target.label)), target.key)
+            for label, key in LEAD_FORM_LABELS:
+                found.setdefault(fold(str(label)), key)
     return found
 
 

@@ -39,7 +39,12 @@ from ..models import (
     ContactTag,
     ImportBatch,
     ImportRow,
+    LeadCategory,
+    LeadEvent,
+    LeadEventKind,
+    LeadStatus,
     Station,
+    TalentLead,
     User,
     db,
     utcnow,
@@ -68,15 +73,42 @@ def consent_available() -> bool:
     return importlib.util.find_spec("liaison.privacy.consent") is not None
 
 
-def targets() -> list[mapping_module.Target]:
-    return [t for t in mapping_module.CONTACT_TARGETS
-            if consent_available() or not t.key.startswith("consent_")]
+LEADS = "leads"  # the import type whose rows are a contact and a lead about it
+
+
+def targets(record_type: str = "contacts") -> list[mapping_module.Target]:
+    found = [t for t in mapping_module.CONTACT_TARGETS if consent_available() or not t.key.startswith("consent_")]
+    if record_type == LEADS:
+        found += list(mapping_module.LEAD_TARGETS)
+    return found
+
+
+def required(record_type: str) -> tuple[str, ...]:
+    return ("name", "lead_category", "lead_summary") if record_type == LEADS else ("name",)
+
+
+# What each mode means in an import of leads (the contact part of a row; its lead is always a draft).
+LEAD_MODE_LABELS = {
+    ImportMode.CREATE.value: _l("Create only: every row becomes a new contact with its lead"),
+    ImportMode.UPDATE.value: _l("Update matching: a row that matches a contact updates it and adds the lead to it; "
+                                "the others are created"),
+    ImportMode.SKIP.value: _l("Use matching contacts as they are: a row that matches a contact adds the lead to it "
+                              "and leaves the contact unchanged; the others are created"),
+}
+
+
+def mode_label(record_type: str, mode: str | None):
+    if not mode:
+        return ""
+    if record_type == LEADS:
+        return LEAD_MODE_LABELS.get(mode, mode)
+    return ImportMode.label_of(mode)
 
 
 def types() -> dict[str, object]:
     """Importable record types: the core's contacts (a label) and the plugins' ``ImportType``
     entries (``liaison_import_types``), by key."""
-    found: dict[str, object] = {"contacts": _l("Contacts")}
+    found: dict[str, object] = {"contacts": _l("Contacts"), LEADS: _l("Leads with their contact")}
     for plugin, result in plugins.host().call("liaison_import_types", active=None):
         for item in (result if isinstance(result, (list, tuple)) else [result]):
             key = getattr(item, "key", None)
@@ -165,10 +197,10 @@ def limits() -> dict:
             "max_columns": config["IMPORT_MAX_COLUMNS"]}
 
 
-def last_mapping(station_id: int) -> dict[str, str]:
-    """The mapping of the station's latest import whose columns were mapped, by header text."""
+def last_mapping(station_id: int, record_type: str = "contacts") -> dict[str, str]:
+    """The mapping of the station's latest import (of that type) whose columns were mapped, by header text."""
     batch = db.session.scalar(
-        select(ImportBatch).where(ImportBatch.station_id == station_id,
+        select(ImportBatch).where(ImportBatch.station_id == station_id, ImportBatch.record_type == record_type,
                                   ImportBatch.status.in_([ImportStatus.COMMITTED, ImportStatus.REVERTED]))
         .order_by(ImportBatch.created_at.desc(), ImportBatch.id.desc()).limit(1))
     if batch is None or not batch.mapping:
@@ -176,18 +208,21 @@ def last_mapping(station_id: int) -> dict[str, str]:
     return mapping_module.remembered_form(batch.header or [], batch.mapping)
 
 
-def stage(station: Station, filename: str, data: bytes, actor: User, *, max_rows: int | None = None) -> ImportBatch:
+def stage(station: Station, filename: str, data: bytes, actor: User, *, max_rows: int | None = None,
+          record_type: str = "contacts") -> ImportBatch:
     """Read the file and keep it as a STAGED import; ``FileRefused`` for a file that cannot be."""
     limit = limits()
     if len(data) > limit["max_bytes"]:
         raise FileRefused(_l("The file is larger than %(limit)s MB.", limit=_megabytes(limit["max_bytes"])))
     parsed = parse(filename, data, max_columns=limit["max_columns"], max_rows=max_rows or limit["max_rows"])
-    remembered = last_mapping(station.id)
+    remembered = last_mapping(station.id, record_type)
     guessed = mapping_module.guess(parsed.header, remembered)
-    allowed = {t.key for t in targets()}
+    if record_type not in ("contacts", LEADS):
+        raise FileRefused(_l("Choose what the file holds."))
+    allowed = {t.key for t in targets(record_type)}
     guessed = {k: (v if v in allowed else mapping_module.IGNORE) for k, v in guessed.items()}
     batch = ImportBatch(
-        station_id=station.id, record_type="contacts", status=ImportStatus.STAGED, filename=(filename or "upload")[-255:],
+        station_id=station.id, record_type=record_type, status=ImportStatus.STAGED, filename=(filename or "upload")[-255:],
         sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_by_id=actor.id,
         header=parsed.header, mapping=guessed, notices=[n.as_dict() for n in parsed.notices],
         rows=[[number] + row for number, row in zip(parsed.row_numbers, parsed.rows)], total_rows=len(parsed.rows),
@@ -203,7 +238,7 @@ def _megabytes(size: int) -> str:
 
 def set_mapping(batch: ImportBatch, chosen: dict[str, str]) -> list[str]:
     """Store the mapping (column index -> target); the problems with it, if any (nothing stored)."""
-    allowed = {t.key for t in targets()}
+    allowed = {t.key for t in targets(batch.record_type)}
     problems = []
     mapping = {}
     seen: dict[str, int] = {}
@@ -218,6 +253,9 @@ def set_mapping(batch: ImportBatch, chosen: dict[str, str]) -> list[str]:
         mapping[str(index)] = target
     if "name" not in seen:
         problems.append(str(_l("Choose the column that holds the name.")))
+    for key in required(batch.record_type)[1:]:
+        if key not in seen:
+            problems.append(str(_l("Choose the column that holds “%(target)s”.", target=mapping_module.TARGETS[key].label)))
     if problems:
         return list(dict.fromkeys(problems))
     batch.mapping = mapping
@@ -247,6 +285,7 @@ class CheckedRow:
     phone_e164: str | None = None
     # Likely the same person by name across scripts (liaison.duplicates), shown, never acted on.
     possible: list[tuple[int, list[str]]] = field(default_factory=list)
+    lead: dict | None = None  # an import of leads: the lead's values (category, summary, …)
 
     @property
     def ok(self) -> bool:
@@ -271,13 +310,22 @@ class Analysis:
         return [row for row in self.rows if row.matches or row.same_as_row or row.possible]
 
     def planned(self, mode: str, leave_out_errors: bool = True) -> dict[str, int]:
-        counts = {"created": 0, "updated": 0, "skipped": 0, "errors": self.error_rows}
+        counts = {"created": 0, "updated": 0, "skipped": 0, "linked": 0, "leads": 0, "errors": self.error_rows}
+        actions: dict[int, str] = {}
         for row in self.rows:
-            counts[_action(row, mode) if row.ok else "skipped"] += 1
+            action = _action(row, mode, actions) if row.ok else "skipped"
+            actions[row.number] = action
+            counts[action] += 1
+            if row.lead is not None and action != "skipped":
+                counts["leads"] += 1
         return counts
 
 
-def _action(row: CheckedRow, mode: str) -> str:
+def _action(row: CheckedRow, mode: str, earlier: dict[int, str] | None = None) -> str:
+    """What the row does to the station's contacts: created, updated, skipped or (a row of
+    leads whose person is an earlier row's) linked. ``earlier``: the actions of earlier rows."""
+    if row.lead is not None:
+        return _lead_action(row, mode, earlier or {})
     if mode == ImportMode.CREATE:
         return "created"
     if mode == ImportMode.SKIP:
@@ -288,6 +336,34 @@ def _action(row: CheckedRow, mode: str) -> str:
     if row.matches or row.same_as_row:
         return "skipped"
     return "created"
+
+
+def _lead_action(row: CheckedRow, mode: str, earlier: dict[int, str]) -> str:
+    """A row of leads: its contact is created, updated, the matching one used as it is
+    ("skip" mode: "linked"), or an earlier row's (linked); ambiguous rows are skipped."""
+    if mode == ImportMode.CREATE:
+        return "created"
+    if row.same_as_row:
+        return "linked" if earlier.get(row.same_as_row, "skipped") != "skipped" else "skipped"
+    if len(row.matches) > 1:
+        return "skipped"
+    if row.matches:
+        return "updated" if mode == ImportMode.UPDATE else "linked"
+    return "created"
+
+
+def _priority_names() -> dict[str, int]:
+    from ..models import Priority
+
+    names: dict[str, int] = {}
+    for locale in current_app.config["LANGUAGES"]:
+        with force_locale(locale):
+            for member in Priority:
+                names[mapping_module.fold(str(member.label))] = int(member)
+    for member in Priority:
+        names[mapping_module.fold(member.name)] = int(member)
+        names[str(int(member))] = int(member)
+    return names
 
 
 def _country_names() -> dict[str, str]:
@@ -346,6 +422,10 @@ def analyse(batch: ImportBatch) -> Analysis:
         from ..models import LawfulBasis
 
         bases = _choice_names(LawfulBasis)
+    is_leads = batch.record_type == LEADS
+    categories = priorities = {}
+    if is_leads:
+        categories, priorities = _choice_names(LeadCategory), _priority_names()
     from email_validator import EmailNotValidError, validate_email
 
     # The station's contacts by e-mail and phone: one query.
@@ -426,6 +506,19 @@ def analyse(batch: ImportBatch) -> Analysis:
                     problem(column, _l("The date cannot be in the future."))
                     continue
                 value = given
+            elif target == "lead_category":
+                category = categories.get(mapping_module.fold(value))
+                if category is None:
+                    problem(column, _l("Not a category of lead: use one of %(categories)s.",
+                                       categories=", ".join(str(c.label) for c in LeadCategory)))
+                    continue
+                value = category
+            elif target == "lead_priority":
+                priority = priorities.get(mapping_module.fold(value))
+                if priority is None:
+                    problem(column, _l("Not a priority: use low, normal, high or urgent."))
+                    continue
+                value = priority
             row.values[target] = value
         name_column = next((c for c, t in mapping.items() if t == "name"), None)
         if not row.values.get("name"):
@@ -436,6 +529,12 @@ def analyse(batch: ImportBatch) -> Analysis:
             if row.phone_e164 is None:
                 problem(next(c for c, t in mapping.items() if t == "phone"),
                         _l("Not a valid phone number; a number without “+” is read as one in the station's country."))
+        if is_leads:
+            row.lead = {key[5:]: row.values.pop(key) for key in list(row.values) if key.startswith("lead_")}
+            for key, label in (("category", _l("A category is required.")), ("summary", _l("A summary is required."))):
+                if not row.lead.get(key):
+                    column = next((c for c, t in mapping.items() if t == f"lead_{key}"), None)
+                    row.problems.append(Problem(number, header[column] if column is not None else "", "", str(label)))
         basis = row.values.pop("consent_basis", None)
         given = row.values.pop("consent_given_on", None)
         if basis:
@@ -517,21 +616,33 @@ def commit(batch: ImportBatch, mode: str, actor: User, *, leave_out_errors: bool
     if analysis.error_rows and not leave_out_errors:
         raise ImportRefused(_l("%(count)s rows have problems: correct the file, or choose to leave those rows out.",
                                count=analysis.error_rows))
-    counts = {"created": 0, "updated": 0, "skipped": 0}
+    counts = {"created": 0, "updated": 0, "skipped": 0, "linked": 0}
     batch_id = batch.id
     try:
-        to_update = [row for row in analysis.rows if row.ok and _action(row, mode) == "updated"]
+        actions: dict[int, str] = {}
+        for row in analysis.rows:
+            actions[row.number] = _action(row, mode, actions) if row.ok else "skipped"
+        to_use = [row for row in analysis.rows if actions[row.number] in ("updated", "linked") and row.matches
+                  and not (row.lead is not None and row.same_as_row)]
         existing = {}
-        if to_update:
-            ids = [row.matches[0] for row in to_update]
+        if to_use:
+            ids = [row.matches[0] for row in to_use]
             for start in range(0, len(ids), 1000):
                 for contact in db.session.scalars(
                         select(Contact).where(Contact.id.in_(ids[start:start + 1000]))
                         .options(selectinload(Contact.tag_rows), selectinload(Contact.language_rows))):
                     existing[contact.id] = contact
         records: list[tuple[CheckedRow, str, Contact, dict | None]] = []
+        person: dict[int, Contact] = {}  # row number -> its contact (imports of leads)
         for done, row in enumerate(analysis.rows, start=1):
-            action = _action(row, mode) if row.ok else "skipped"
+            action = actions[row.number]
+            if action == "linked":
+                contact = person.get(row.same_as_row) if row.same_as_row else existing[row.matches[0]]
+                person[row.number] = contact
+                counts["linked"] = counts.get("linked", 0) + 1
+                if progress is not None:
+                    progress(1)
+                continue
             if action == "created":
                 contact = Contact(station_id=station.id, created_by_id=actor.id, updated_by_id=actor.id,
                                   kind=ContactKind.SCHOLAR.value)
@@ -545,6 +656,8 @@ def commit(batch: ImportBatch, mode: str, actor: User, *, leave_out_errors: bool
                 _apply(contact, {k: v for k, v in row.values.items() if v not in (None, "")}, station)
                 contact.updated_by_id = actor.id
                 records.append((row, action, contact, before))
+            if action != "skipped":
+                person[row.number] = contact
             counts[action] += 1
             if progress is not None:
                 progress(1)
@@ -554,6 +667,8 @@ def commit(batch: ImportBatch, mode: str, actor: User, *, leave_out_errors: bool
         for row, action, contact, before in records:
             db.session.add(ImportRow(import_id=batch_id, row_number=row.number, action=action, contact_id=contact.id,
                                      before=before, after=snapshot(contact)))
+        leads = _create_leads(analysis, person, station, actor, batch_id) if batch.record_type == LEADS else []
+        counts["leads"] = len(leads)
         consents = [(row, contact) for row, _action_, contact, _b in records if row.consent]
         if consents:
             from ..models import ConsentSource, Purpose
@@ -569,7 +684,7 @@ def commit(batch: ImportBatch, mode: str, actor: User, *, leave_out_errors: bool
         batch.created_count, batch.updated_count, batch.skipped_count = counts["created"], counts["updated"], counts["skipped"]
         batch.error_count = analysis.error_rows
         batch.rows = None  # the staged copy of the file is not kept once imported
-        _audit("import.commit", batch, station, actor, {**counts, "mode": mode.value})
+        _audit("import.commit", batch, station, actor, {**counts, "mode": mode.value, "type": batch.record_type})
         db.session.commit()
     except ImportRefused:
         db.session.rollback()
@@ -581,7 +696,48 @@ def commit(batch: ImportBatch, mode: str, actor: User, *, leave_out_errors: bool
                                                       error=type(exc).__name__)
         raise ImportRefused(message) from exc
     counts["errors"] = analysis.error_rows
+    for lead_id in leads:
+        plugins.emit("liaison_event_lead_created", station.id, lead=db.session.get(TalentLead, lead_id), user=actor)
     return counts
+
+
+def _create_leads(analysis: Analysis, person: dict[int, Contact], station: Station, actor: User,
+                  batch_id: int) -> list[int]:
+    """A draft lead for every imported row (never submitted: submission goes through the consent
+    gate on the lead's page), with its "created" event and an ``ImportRow`` (action "lead")."""
+    created: list[tuple[CheckedRow, TalentLead]] = []
+    problems: list[str] = []
+    for row in analysis.rows:
+        contact = person.get(row.number)
+        if contact is None or row.lead is None:
+            continue
+        lead = TalentLead(contact_id=contact.id, station_id=station.id, submitter_id=actor.id,
+                          status=LeadStatus.DRAFT, category=row.lead["category"], summary=row.lead["summary"],
+                          field=row.lead.get("field") or None, wants=row.lead.get("wants") or None,
+                          offer=row.lead.get("offer") or None, priority=row.lead.get("priority") or 2)
+        lead.station = station
+        db.session.add(lead)
+        db.session.add(LeadEvent(lead=lead, actor_id=actor.id, kind=LeadEventKind.CREATED, to_status=LeadStatus.DRAFT))
+        for reason in plugins.validate_lead(lead, "save"):
+            problems.append(str(_l("Row %(row)s: %(reason)s", row=row.number, reason=reason)))
+        created.append((row, lead))
+    if problems:
+        raise ImportRefused(_l("Some leads were refused; nothing was imported:"), problems[:200])
+    db.session.flush()
+    for row, lead in created:
+        db.session.add(ImportRow(import_id=batch_id, row_number=row.number, action="lead", contact_id=lead.contact_id,
+                                 before=None, after={"lead_id": lead.id, "version": lead.version}))
+    return [lead.id for _row, lead in created]
+
+
+def lead_count(batch: ImportBatch) -> int:
+    """How many leads the import created (0 for other types)."""
+    if batch.record_type != LEADS or batch.status == ImportStatus.STAGED:
+        return 0
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(ImportRow)
+                             .where(ImportRow.import_id == batch.id, ImportRow.action == "lead")) or 0
 
 
 def discard(batch: ImportBatch) -> None:
@@ -597,7 +753,16 @@ def discard(batch: ImportBatch) -> None:
 _OWN_TABLES = {"contact_tags", "contact_languages", "contact_search_keys", "import_rows"}
 
 
-def _references(contact_ids: list[int]) -> dict[int, list[str]]:
+def _tables_referring_to(target) -> list:
+    """(table, foreign key) pairs of the existing tables that refer to ``target``."""
+    from sqlalchemy import inspect
+
+    existing = set(inspect(db.session.connection()).get_table_names())
+    return [(table, fk) for table in db.metadata.sorted_tables if table.name in existing
+            for fk in table.foreign_keys if fk.column.table is target]
+
+
+def _references(contact_ids: list[int], own_leads: set[int] | None = None) -> dict[int, list[str]]:
     """For each contact, the tables whose rows refer to it and would be lost or block removing it."""
     found: dict[int, list[str]] = {}
     if not contact_ids:
@@ -616,6 +781,12 @@ def _references(contact_ids: list[int]) -> dict[int, list[str]]:
                 continue  # logs: they keep their rows
             column = fk.parent
             stmt = select(column).where(column.in_(contact_ids)).distinct()
+            if table.name == "leads" and own_leads:
+                # The leads this very import created go with it.
+                for contact_id, lead_id in db.session.execute(select(column, table.c.id).where(column.in_(contact_ids))):
+                    if lead_id not in own_leads:
+                        found.setdefault(contact_id, []).append(table.name)
+                continue
             if table.name == "contact_consents":
                 stmt = stmt.where(table.c.source != "import")
             elif (fk.ondelete or "").upper() == "CASCADE" and table.name != "contact_consents":
@@ -629,18 +800,21 @@ def revert_problems(batch: ImportBatch) -> list[str]:
     """Why the import cannot be reverted (empty: it can)."""
     if batch.status != ImportStatus.COMMITTED:
         return [str(_l("Only a completed import can be reverted."))]
-    if batch.record_type != "contacts":
+    if batch.record_type not in ("contacts", LEADS):
         kind = types().get(batch.record_type)
         return [] if getattr(kind, "remove", None) else [str(_l("Imports of this record type cannot be reverted."))]
     rows = db.session.scalars(select(ImportRow).where(ImportRow.import_id == batch.id).order_by(ImportRow.row_number)).all()
+    lead_rows = [row for row in rows if row.action == "lead"]
+    rows = [row for row in rows if row.action != "lead"]
+    problems = _lead_problems(lead_rows)
+    own_leads = {row.after.get("lead_id") for row in lead_rows}
     ids = [row.contact_id for row in rows if row.contact_id]
     contacts = {}
     for start in range(0, len(ids), 1000):
         for contact in db.session.scalars(select(Contact).where(Contact.id.in_(ids[start:start + 1000]))
                                           .options(selectinload(Contact.tag_rows), selectinload(Contact.language_rows))):
             contacts[contact.id] = contact
-    references = _references([row.contact_id for row in rows if row.action == "created" and row.contact_id])
-    problems = []
+    references = _references([row.contact_id for row in rows if row.action == "created" and row.contact_id], own_leads)
     for row in rows:
         contact = contacts.get(row.contact_id) if row.contact_id else None
         if contact is None:
@@ -662,12 +836,67 @@ def revert_problems(batch: ImportBatch) -> list[str]:
     return problems
 
 
+def _imported_leads(lead_rows: list[ImportRow]) -> dict[int, TalentLead]:
+    ids = [row.after.get("lead_id") for row in lead_rows if row.after.get("lead_id")]
+    leads: dict[int, TalentLead] = {}
+    for start in range(0, len(ids), 1000):
+        for lead in db.session.scalars(select(TalentLead).where(TalentLead.id.in_(ids[start:start + 1000]))
+                                       .options(selectinload(TalentLead.events), selectinload(TalentLead.attachments))):
+            leads[lead.id] = lead
+    return leads
+
+
+def _lead_problems(lead_rows: list[ImportRow]) -> list[str]:
+    """A lead created by the import goes with its revert only while untouched: still a draft, never
+    edited, commented on or given files, nothing else referring to it."""
+    if not lead_rows:
+        return []
+    leads = _imported_leads(lead_rows)
+    others: dict[int, list[str]] = {}
+    own = {"lead_events", "lead_attachments"}
+    ids = list(leads)
+    for table, fk in _tables_referring_to(TalentLead.__table__):
+        if table.name in own or (fk.ondelete or "").upper() in ("CASCADE", "SET NULL"):
+            continue
+        for start in range(0, len(ids), 1000):
+            for (lead_id,) in db.session.execute(select(fk.parent).where(fk.parent.in_(ids[start:start + 1000])).distinct()):
+                others.setdefault(lead_id, []).append(table.name)
+    problems = []
+    for row in lead_rows:
+        lead = leads.get(row.after.get("lead_id"))
+        if lead is None:
+            continue  # gone already: nothing of it to lose
+        if lead.status != LeadStatus.DRAFT:
+            problems.append(str(_l("Row %(row)s: its lead has been submitted since.", row=row.row_number)))
+        elif lead.version != row.after.get("version") or len(lead.events) > 1:
+            problems.append(str(_l("Row %(row)s: its lead has been edited or commented on since.", row=row.row_number)))
+        if lead.attachments:
+            problems.append(str(_l("Row %(row)s: files have been attached to its lead since.", row=row.row_number)))
+        for table in others.get(lead.id, []):
+            problems.append(str(_l("Row %(row)s: its lead now has other records (%(table)s).", row=row.row_number,
+                                   table=table)))
+    return problems
+
+
+def _remove_leads(lead_ids: list[int]) -> None:
+    """Delete the imported (untouched) leads and the rows that go with them."""
+    referring = _tables_referring_to(TalentLead.__table__)
+    for start in range(0, len(lead_ids), 1000):
+        chunk = lead_ids[start:start + 1000]
+        for table, fk in referring:
+            if (fk.ondelete or "").upper() == "SET NULL":
+                db.session.execute(table.update().where(fk.parent.in_(chunk)).values({fk.parent.name: None}))
+            else:
+                db.session.execute(table.delete().where(fk.parent.in_(chunk)))
+        db.session.execute(delete(TalentLead).where(TalentLead.id.in_(chunk)), execution_options={"synchronize_session": False})
+
+
 def revert(batch: ImportBatch, actor: User) -> dict[str, int]:
     """Undo a committed import, or ``ImportRefused`` with the reasons (nothing changed)."""
     station = db.session.get(Station, batch.station_id)
     if not acts_for_station(actor, station):
         raise ImportRefused(_l("Only someone who acts for the station can revert its imports."))
-    if batch.record_type != "contacts":
+    if batch.record_type not in ("contacts", LEADS):
         return _revert_records(batch, actor, station)
     problems = revert_problems(batch)
     if problems:
@@ -675,7 +904,9 @@ def revert(batch: ImportBatch, actor: User) -> dict[str, int]:
     rows = db.session.scalars(select(ImportRow).where(ImportRow.import_id == batch.id)).all()
     created = [row.contact_id for row in rows if row.action == "created" and row.contact_id]
     updated = [row for row in rows if row.action == "updated" and row.contact_id]
+    lead_ids = list(_imported_leads([row for row in rows if row.action == "lead"]))
     try:
+        _remove_leads(lead_ids)
         contacts = {}
         ids = [row.contact_id for row in updated]
         for start in range(0, len(ids), 1000):
@@ -700,7 +931,7 @@ def revert(batch: ImportBatch, actor: User) -> dict[str, int]:
         batch.status = ImportStatus.REVERTED
         batch.reverted_at = utcnow()
         batch.reverted_by_id = actor.id
-        counts = {"removed": len(created), "restored": len(updated)}
+        counts = {"removed": len(created), "restored": len(updated), "leads": len(lead_ids)}
         _audit("import.revert", batch, station, actor, counts)
         db.session.commit()
     except Exception as exc:

@@ -11,12 +11,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..models import ImportBatch, Role, Station
+from ..models import ImportBatch, Role, Station, db
 from ..models.imports import ImportMode, ImportStatus
 from ..pagination import keyset_page
 from ..params import parse_id
 from ..permissions import acts_for_station
 from ..scope import get_or_404
+from . import jobs as import_jobs
 from . import services
 from .forms import ActionForm, CommitForm, UploadForm, mapping_form
 from .parsing import FileRefused, notice_text
@@ -91,7 +92,8 @@ def upload():
         else:
             data = upload_.read(limits["max_bytes"] + 1)
             try:
-                batch = services.stage(station, upload_.filename, data, current_user)
+                batch = services.stage(station, upload_.filename, data, current_user,
+                                       record_type=form.record_type.data)
             except FileRefused as exc:
                 form.file.errors = [str(exc.message)]
             else:
@@ -113,7 +115,7 @@ def mapping(import_id: int):
     batch = _batch(import_id)
     if batch.status != ImportStatus.STAGED:
         return _not_staged(batch)
-    targets = services.targets()
+    targets = services.targets(batch.record_type)
     form = mapping_form(batch.header, targets, formdata=request.form if request.method == "POST" else None,
                         data=batch.mapping)
     problems = []
@@ -125,8 +127,11 @@ def mapping(import_id: int):
                 return redirect(url_for("imports.review", import_id=batch.id))
     status = 400 if request.method == "POST" else 200
     return render_template("imports/mapping.html", batch=batch, form=form, problems=problems,
-                           preview=services.preview(batch), notices=[notice_text(n) for n in batch.notices
-                                                                      if n.get("row") is None]), status
+                           preview=services.preview(batch), notices=_file_notices(batch)), status
+
+
+def _file_notices(batch: ImportBatch) -> list[str]:
+    return [notice_text(n) for n in batch.notices or [] if n.get("row") is None and n.get("code") != "commit_refused"]
 
 
 @bp.route("/<int:import_id>/review", methods=["GET", "POST"])
@@ -137,14 +142,33 @@ def review(import_id: int):
         return _not_staged(batch)
     form = CommitForm()
     problems = []
-    if form.validate_on_submit():
+    running = import_jobs.latest(batch.id)
+    if running is not None and running.status in ("queued", "running", "retrying"):
+        return redirect(url_for("imports.detail", import_id=batch.id))
+    if form.validate_on_submit() and batch.total_rows > current_app.config["IMPORT_JOB_THRESHOLD"]:
+        # A large file: checked here as the commit would, then committed by a background job.
+        analysis = services.analyse(batch)
+        if analysis.error_rows and not form.leave_out_errors.data:
+            problems = [_("%(count)s rows have problems: correct the file, or choose to leave those rows out.",
+                          count=analysis.error_rows)]
+        else:
+            import_jobs.start(batch, form.mode.data, current_user, form.leave_out_errors.data)
+            db.session.commit()  # the job runs now (inline) or in the worker (Redis)
+            flash(_("The import runs in the background; this page shows how it goes."), "info")
+            return redirect(url_for("imports.detail", import_id=import_id))
+    elif form.validate_on_submit():
         try:
             counts = services.commit(batch, form.mode.data, current_user, leave_out_errors=form.leave_out_errors.data)
         except services.ImportRefused as exc:
             problems = [str(exc.message), *exc.problems]
             batch = _batch(import_id)
         else:
-            flash(_("Imported: %(created)s created, %(updated)s updated, %(skipped)s left out.", **counts), "success")
+            if batch.record_type == services.LEADS:
+                flash(_("Imported: %(leads)s draft leads; contacts: %(created)s created, %(updated)s updated, "
+                        "%(linked)s used as they were, %(skipped)s rows left out.", **counts), "success")
+            else:
+                flash(_("Imported: %(created)s created, %(updated)s updated, %(skipped)s left out.", **counts),
+                      "success")
             return redirect(url_for("imports.detail", import_id=batch.id))
     analysis = services.analyse(batch)
     cell_notices = [(n.get("row"), batch.header[n["column"]] if n.get("column") is not None
@@ -152,8 +176,13 @@ def review(import_id: int):
                     for n in batch.notices if n.get("row") is not None]
     plans = {mode.value: analysis.planned(mode.value) for mode in ImportMode}
     status = 400 if request.method == "POST" else 200
+    if batch.record_type == services.LEADS:
+        for option in form.mode:
+            option.label.text = services.LEAD_MODE_LABELS[option.data]
     return render_template("imports/review.html", batch=batch, form=form, analysis=analysis, plans=plans,
-                           problems=problems, cell_notices=cell_notices, discard_form=ActionForm()), status
+                           problems=problems, cell_notices=cell_notices, discard_form=ActionForm(),
+                           background=batch.total_rows > current_app.config["IMPORT_JOB_THRESHOLD"],
+                           refusal=import_jobs.refusal(batch)), status
 
 
 @bp.route("/<int:import_id>")
@@ -161,7 +190,11 @@ def review(import_id: int):
 def detail(import_id: int):
     batch = _batch(import_id)
     problems = services.revert_problems(batch) if batch.status == ImportStatus.COMMITTED else []
-    return render_template("imports/detail.html", batch=batch, problems=problems, form=ActionForm())
+    job = import_jobs.latest(batch.id)
+    return render_template("imports/detail.html", batch=batch, problems=problems, form=ActionForm(), job=job,
+                           refusal=import_jobs.refusal(batch), leads=services.lead_count(batch),
+                           mode_label=services.mode_label(batch.record_type, batch.mode),
+                           type_label=services.types().get(batch.record_type, batch.record_type))
 
 
 @bp.route("/<int:import_id>/revert", methods=["POST"])
@@ -176,8 +209,12 @@ def revert(import_id: int):
     except services.ImportRefused as exc:
         flash(" ".join([str(exc.message), *exc.problems]), "error")
     else:
-        flash(_("The import has been reverted: %(removed)s contacts removed, %(restored)s restored.", **counts),
-              "success")
+        if counts.get("leads"):
+            flash(_("The import has been reverted: %(leads)s leads and %(removed)s contacts removed, %(restored)s "
+                    "contacts restored.", **counts), "success")
+        else:
+            flash(_("The import has been reverted: %(removed)s contacts removed, %(restored)s restored.", **counts),
+                  "success")
     return redirect(url_for("imports.detail", import_id=import_id))
 
 

@@ -21,6 +21,7 @@ from ..models import (
     db,
 )
 from ..permissions import acts_for_station
+from ..assignment import services as assignment
 from .workflow import IllegalMove, apply_move
 
 LEAD_FIELDS = ("category", "field", "summary", "wants", "offer", "priority")
@@ -95,6 +96,7 @@ def create_lead(contact: Contact, data: dict, actor: User, *, token: str | None 
         if submit:
             _check(lead, "submit")
             events.append(apply_move(lead, "submit", actor))
+            assignment.assign_on_submit(lead)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -134,6 +136,7 @@ def make_move(lead: TalentLead, move: str, actor: User, *, expected_version: int
         if move in ("submit", "answer"):
             _check(lead, "submit")
         event = apply_move(lead, move, actor, comment, **data)
+        assignment.assign_on_submit(lead)  # HQ's assignment rules, in the same transaction
     _after_moves(lead, [event], actor)
     return event
 

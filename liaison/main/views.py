@@ -9,7 +9,8 @@ from ..leads.queries import status_counts
 from .. import pagination
 from ..leads.views import LIST_OPTIONS
 from ..models import AuditEntry, LeadEvent, LeadStatus, Station, TalentLead, db
-from ..i18n import match_locale
+from ..i18n import local_today, match_locale
+from ..scorecard import dashboards
 from ..scope import admin_region_ids, scoped, visible_stations_query
 from ..security import safe_next
 from ..stations.services import counts_by_station
@@ -28,8 +29,12 @@ def home():
     if current_user.is_volunteer:
         context["drafts"] = _leads(TalentLead.status == LeadStatus.DRAFT, TalentLead.submitter_id == current_user.id)
         context["waiting"] = _leads(TalentLead.status == LeadStatus.NEEDS_INFO)
+        context["my_status"] = dashboards.my_leads_by_status(current_user)
+        context["my_contacts_month"] = dashboards.contacts_added_this_month(current_user, local_today())
     if current_user.is_regional_admin:
         context["activity"] = _recent_events()
+        context["side_by_side"] = dashboards.stations_side_by_side(context["stations"], context["station_counts"])
+        context["quiet"] = dashboards.quiet_stations(current_user)
         context["admin_log"] = db.session.scalars(
             select(AuditEntry).where(AuditEntry.region_id.in_(admin_region_ids()))
             .options(selectinload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(10)
@@ -41,6 +46,11 @@ def home():
                                  TalentLead.status.in_([LeadStatus.SUBMITTED, LeadStatus.UNDER_REVIEW,
                                                         LeadStatus.ACCEPTED, LeadStatus.REFERRED]))
         context["unassigned"] = _leads(TalentLead.reviewer_id.is_(None), TalentLead.status == LeadStatus.SUBMITTED)
+        today = local_today()
+        context["year"] = today.year
+        context["queue_age"] = dashboards.queue_by_age()
+        context["funnel_years"] = dashboards.funnel_years(today.year)
+        context["landings_months"] = dashboards.landings_by_month(today)
     return render_template("main/home.html", **context)
 
 

@@ -1,4 +1,6 @@
 """The core's data model. Plugins define their own models in their packages."""
+from .assignment import AssignmentRule, RuleCriterion, RuleStrategy, assignment_rule_members
+from .appointments import Appointment
 from .attachment import LeadAttachment
 from .audit import AuditEntry
 from .base import Base, TimestampMixin, db, utcnow
@@ -15,9 +17,11 @@ from .choices import (
     StationStatus,
 )
 from .contact import Contact, ContactLanguage, ContactTag
+from .exports import ExportRecord, ExportStation
 from .duplicates import ContactMerge, DuplicatePair, PairStatus, contact_name_keys
 from .imports import ImportBatch, ImportRow
 from .lead import LeadEvent, TalentLead
+from .notices import NoticeAttachment, NoticeReceipt, NoticeTarget, NoticeTargetKind, PolicyNotice
 from .notifications import Channel, EmailState, JobRun, JobStatus, Notification, NotificationPreference
 from .plugin import PluginError, PluginScope
 from .privacy import (
@@ -39,6 +43,8 @@ from .privacy import (
     Sensitivity,
 )
 from .reports import ReportPeriod
+from .saved_views import SavedView, Sharing
+from .scorecard import ScorecardWeights
 from .station import Region, Station
 from .user import User, region_admin, station_membership
 
@@ -50,7 +56,10 @@ __all__ = [
     "AccessAction", "AccessLogEntry", "AccessLogField", "ConsentSource", "ContactConsent", "ErasureFlag",
     "ErasureRequest", "ErasureStatus", "LawfulBasis", "Purpose", "RetentionException", "RetentionRun",
     "RetentionRunCount", "RevealGrant", "RevealReason", "Sensitivity",
-    "ReportPeriod",
+    "ReportPeriod", "ScorecardWeights",
     "ContactMerge", "DuplicatePair", "PairStatus", "contact_name_keys",
+    "ExportRecord", "ExportStation",
     "Channel", "EmailState", "JobRun", "JobStatus", "Notification", "NotificationPreference",
+    "SavedView", "Sharing",
+    "AssignmentRule", "RuleCriterion", "RuleStrategy", "assignment_rule_members",
 ]

@@ -41,7 +41,7 @@ class AuditEntry(db.Model):
         if template is None:
             return self.action
         details = self.details or {}
-        values = {key: details.get(key, "") for key in ("name", "email", "code", "plugin", "scope", "after")}
+        values = {key: details.get(key, "") for key in ("name", "email", "code", "plugin", "scope", "after", "year")}
         if self.action == "station.status":
             from .choices import StationStatus
 
@@ -102,4 +102,9 @@ ACTIONS = {
     "plugin.settings": _l("changed the settings of the plugin %(plugin)s (%(scope)s)"),
     "consent.record": _l("recorded a lawful basis for “%(purpose)s” (contact #%(contact)s)"),
     "consent.withdraw": _l("withdrew a lawful basis for “%(purpose)s” (contact #%(contact)s)"),
+    "report.close": _l("closed the report period %(name)s"),
+    "report.reopen": _l("reopened the report period %(name)s"),
+    "appointment.create": _l("appointed %(email)s to a station until %(after)s"),
+    "appointment.expired": _l("ended the access of %(email)s to a station: the term ran out"),
+    "scorecard.weights": _l("set the scorecard weights of %(year)s"),
 }

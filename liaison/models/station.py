@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import TimestampMixin, db, keep_sort_key
@@ -48,6 +48,8 @@ class Station(TimestampMixin, db.Model):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     notes: Mapped[str | None] = mapped_column(Text)
+    # May the station's volunteers export its contacts and leads? (``liaison.exports``)
+    volunteers_may_export: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     region: Mapped[Region] = relationship(back_populates="stations", lazy="raise")
     members: Mapped[list[User]] = relationship(

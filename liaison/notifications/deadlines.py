@@ -19,6 +19,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import jobs
+from ..assignment import workdays
 from ..models import Channel, LeadStatus, TalentLead, db, utcnow
 from . import mail
 from .kinds import CORE_KINDS, NotificationKind
@@ -39,6 +40,8 @@ def deadline_days() -> dict[str, int]:
 def due_at(lead: TalentLead) -> datetime | None:
     """When ``lead`` is due to leave its status (naive UTC), or None without a deadline."""
     days = deadline_days().get(lead.status)
+    if days and workdays.enabled():  # LEAD_DEADLINE_WORKING_DAYS: Chinese working days
+        return workdays.due_at(lead.status_changed_at, days)
     return lead.status_changed_at + timedelta(days=days) if days else None
 
 
@@ -50,7 +53,9 @@ def is_overdue(lead: TalentLead, now: datetime | None = None) -> bool:
 def overdue_condition(now: datetime | None = None):
     """A WHERE clause: the leads past their deadline."""
     now = now or utcnow()
-    terms = [and_(TalentLead.status == status, TalentLead.status_changed_at < now - timedelta(days=days))
+    cutoff = (lambda days: workdays.overdue_before(now, days)) if workdays.enabled() else (
+        lambda days: now - timedelta(days=days))
+    terms = [and_(TalentLead.status == status, TalentLead.status_changed_at < cutoff(days))
              for status, days in deadline_days().items()]
     return or_(*terms) if terms else false()
 

@@ -172,6 +172,19 @@ def liaison_report_sections(period, stations):
     """
 
 
+@hookspec
+def liaison_scorecard_figures(year, station_ids):
+    """Return a ``ScorecardFigure`` (``liaison.scorecard.services``) or a list of them: the
+    plugin's figures on the yearly station scorecard (``/reports/scorecard/``), shown beside the
+    core's figures (not weighted) and exported with them.
+
+    ``year`` is the calendar year (an int, the bureau's time zone: ``liaison.reports.periods.named(str(year))``
+    gives its bounds); ``station_ids`` the stations on the page where the plugin is active — it is
+    called only when there is at least one. ``values`` maps a station id to a number; count in
+    SQL (GROUP BY station), never one query per station.
+    """
+
+
 # Events (after commit) ------------------------------------------------------------------
 
 @hookspec
@@ -313,4 +326,20 @@ def liaison_import_types():
     for a row it refuses. ``create`` runs inside the import's transaction: any failure leaves
     nothing written. ``remove(ids)`` (optional) deletes records an import created, for a
     revert; without it the import of that type cannot be reverted.
+    """
+
+
+# Search --------------------------------------------------------------------------------------
+
+@hookspec
+def liaison_search_results(q, user):
+    """Return ``SearchResult`` items (``liaison.find.SearchResult``): the plugin's records matching
+    the global search's ``q`` (trimmed, at most 100 characters; match it literally, e.g. with
+    ``liaison.search.contains``), at most a few (the page shows five per kind; use ``LIMIT``,
+    never count all matches).
+
+    Called for plugins switched on somewhere in ``user``'s scope. Scope the query yourself with
+    ``liaison.scope.scoped(stmt, Model, user, plugin=NAME)``: a record of a station the user may
+    not see, or where the plugin is off, must not be returned. Never put a contact's masked
+    fields (e-mail, phone, notes, original-script name) in ``title`` or ``detail``.
     """

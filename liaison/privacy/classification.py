@@ -85,6 +85,7 @@ CORE_FIELDS: dict[str, Sensitivity] = {
         "stations",
         id=N, name=N, name_zh=N, sort_key=N, country=N, city=N, region_id=N, host_organisation=N, host_kind=N,
         established_on=N, status=N, contact_email=P, contact_phone=P, notes=P, created_at=N, updated_at=N,
+        volunteers_may_export=N,
     ),
     **_table(
         "users",
@@ -104,6 +105,7 @@ CORE_FIELDS: dict[str, Sensitivity] = {
         id=N, key=N, kind=N, starts_on=N, ends_on=N, closed=N, snapshot=N, closed_at=N, closed_by_id=N,
         reopened_at=N, reopened_by_id=N, reopen_reason=P,
     ),
+    **_table("scorecard_weights", year=N, weights=N, updated_at=N, updated_by_id=N),
     # Notifications (their parameters may quote a contact's name) and the job queue.
     **_table(
         "notifications",
@@ -111,11 +113,40 @@ CORE_FIELDS: dict[str, Sensitivity] = {
         email_state=N,
     ),
     **_table("notification_preferences", user_id=N, kind=N, channel=N),
+    # Policy notices (HQ's texts, not about people) and volunteers' appointments (about a volunteer).
+    **_table(
+        "policy_notices",
+        id=N, slug=N, title=N, title_zh=N, body=N, body_zh=N, link=N, effective_from=N, effective_until=N,
+        to_all=N, created_by_id=N, created_at=N,
+    ),
+    **_table("notice_targets", id=N, notice_id=N, kind=N, region_id=N, station_id=N, host_kind=N),
+    **_table("notice_attachments", id=N, notice_id=N, position=N, label=N, url=N),
+    **_table("notice_receipts", id=N, notice_id=N, user_id=N, read_at=N, acknowledged_at=N),
+    **_table(
+        "appointments",
+        id=N, user_id=N, station_id=N, appointed_on=P, term_start=P, term_end=P, appointing_body=N,
+        letter_number=P, created_by_id=N, created_at=N, ended_at=N,
+    ),
+    # Saved views: a list's query string (its search text may name a person).
+    **_table(
+        "saved_views",
+        id=N, user_id=N, endpoint=N, name=N, query=P, shared=N, region_id=N, created_at=N, updated_at=N,
+    ),
     **_table(
         "job_runs",
         id=N, key=N, name=N, kwargs=P, status=N, attempts=N, last_error=P, created_at=N, updated_at=N,
         next_attempt_at=N, finished_at=N,
     ),
+    # Assignment rules (liaison.assignment): who reviews what, no personal data.
+    **_table(
+        "assignment_rules",
+        id=N, position=N, name=N, active=N, criterion=N, region_id=N, station_id=N, category=N, plugin=N,
+        strategy=N, reviewer_id=N, last_user_id=N, created_at=N, created_by_id=N,
+    ),
+    **_table("assignment_rule_members", rule_id=N, user_id=N),
+    # Exports: who exported what (the filters may hold a searched name) and how many rows per station.
+    **_table("export_records", id=N, created_at=N, user_id=N, what=N, format=N, filters=P, rows=N, finished_at=N),
+    **_table("export_stations", export_id=N, station_id=N, rows=N),
     **_table("plugin_errors", id=N, created_at=N, plugin=N, hook=N, error=P, traceback=P, path=N),
     **_table(
         "plugin_scopes",

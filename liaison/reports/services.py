@@ -16,7 +16,6 @@ from sqlalchemy import select
 from ..i18n import country_name, display_name
 from ..models import (AuditEntry, ContactKind, LandingKind, LeadCategory, LeadStatus, ReportPeriod, Station, User,
                       db, utcnow)
-from ..models.audit import ACTIONS
 from ..scope import visible_station_ids
 from . import figures as F
 from .charts import Table
@@ -24,8 +23,6 @@ from .periods import Period
 from .sections import ReportSection
 
 # The audit trail's descriptions of this area's actions.
-ACTIONS.setdefault("report.close", _l("closed the report period %(name)s"))
-ACTIONS.setdefault("report.reopen", _l("reopened the report period %(name)s"))
 
 STAGE_LABELS = {"submitted": _l("Submitted"), "accepted": _l("Accepted"), "referred": _l("Referred"),
                 "landed": _l("Landed")}

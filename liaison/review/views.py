@@ -11,6 +11,7 @@ from ..leads.queries import filtered_leads, status_counts
 from ..leads.views import LIST_OPTIONS, filter_form
 from ..leads.workflow import IllegalMove
 from ..models import LeadStatus, Role, TalentLead, User, db
+from ..notifications.deadlines import overdue_condition
 from .. import pagination
 from ..pagination import keyset_page
 from ..params import parse_id
@@ -28,9 +29,12 @@ def queue():
     form, filters = filter_form(sort="-submitted")
     form.status.choices = [c for c in form.status.choices if c.value != LeadStatus.DRAFT]
     stmt = filtered_leads(current_user, filters).where(TalentLead.status != LeadStatus.DRAFT)
+    overdue = request.args.get("overdue") == "1"
+    if overdue:  # past the status's deadline (liaison.notifications.deadlines)
+        stmt = stmt.where(overdue_condition())
     page = keyset_page(stmt.options(*LIST_OPTIONS), per_page=50)
     counts = status_counts(current_user, cap=pagination.COUNT_CAP, statuses=QUEUE_STATUSES)
-    return render_template("review/queue.html", form=form, page=page, counts=counts,
+    return render_template("review/queue.html", form=form, page=page, counts=counts, overdue=overdue,
                            statuses=QUEUE_STATUSES, reviewers=lead_services.reviewers())
 
 

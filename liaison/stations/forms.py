@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, format_phone, optional_email
@@ -23,6 +23,9 @@ class StationForm(BaseForm):
     contact_email = optional_email(_l("Contact e-mail"))
     contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=40), PhoneNumber("country")])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
+    volunteers_may_export = BooleanField(
+        _l("Volunteers may export"), default=True,
+        description=_l("The station's volunteers may download its contacts and leads as spreadsheets."))
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,7 +13,7 @@ from ..scope import visible_stations_query, visible_users_query
 
 STATION_FIELDS = (
     "name", "name_zh", "region_id", "country", "city", "host_organisation", "host_kind",
-    "established_on", "contact_email", "contact_phone", "notes",
+    "established_on", "contact_email", "contact_phone", "notes", "volunteers_may_export",
 )
 
 

@@ -155,3 +155,17 @@ def liaison_report_sections(period, stations):
     from . import reports
 
     return reports.sections(period, stations)
+
+
+@hookimpl
+def liaison_scorecard_figures(year, station_ids):
+    from . import scorecard
+
+    return scorecard.figures(year, station_ids)
+
+
+@hookimpl
+def liaison_search_results(q, user):
+    from . import search
+
+    return search.results(q, user)

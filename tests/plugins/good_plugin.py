@@ -151,6 +151,14 @@ def liaison_report_sections(period, stations):
 
 
 @hookimpl
+def liaison_scorecard_figures(year, station_ids):
+    from liaison.scorecard.services import ScorecardFigure
+
+    CALLS.append(("scorecard_figures", year, tuple(station_ids)))
+    return ScorecardFigure("stations", "Fixture scorecard figure", {sid: 7 for sid in station_ids})
+
+
+@hookimpl
 def liaison_retention_rules():
     from sqlalchemy import select
 
@@ -239,3 +247,15 @@ def liaison_erase_personal_data(contact, erasure):
 @hookimpl
 def liaison_retention_reasons():
     return {"fixture_kept": "Kept by the fixture for its figures"}
+
+
+@hookimpl
+def liaison_search_results(q, user):
+    from liaison.find import SearchResult
+
+    CALLS.append(("search_results", q, user.id))
+    if "fixture" not in q.lower():
+        return None
+    results = [SearchResult(kind="fixture_good", group="Fixture records", title=f"Fixture record {i}",
+                            url=f"/p/fixture_good/?record={i}", detail="found by the fixture") for i in range(7)]
+    return results + ["not a SearchResult"]
