@@ -237,9 +237,7 @@ def approve(erasure_id: int):
         return _render_erasure(record, station, approve_form=form, show="approve")
     try:
         outcome = erasures.approve(record, current_user, form.note.data, expected_version=_version(form.version.data))
-    except Conflict as exc:
-        flash(str(exc.message), "error")
-    except erasures.ErasureRefused as exc:
+    except (Conflict, erasures.ErasureRefused) as exc:
         flash(str(exc.message), "error")
     else:
         flash(_("The person's data has been erased: %(kept)d record(s) kept as retention exceptions, "
@@ -258,9 +256,7 @@ def reject(erasure_id: int):
         return _render_erasure(record, station, reject_form=form, show="reject")
     try:
         erasures.reject(record, current_user, form.note.data, expected_version=_version(form.version.data))
-    except Conflict as exc:
-        flash(str(exc.message), "error")
-    except erasures.ErasureRefused as exc:
+    except (Conflict, erasures.ErasureRefused) as exc:
         flash(str(exc.message), "error")
     else:
         flash(_("The erasure request has been rejected."), "success")
