@@ -1,0 +1,434 @@
+"""The organisers' pages: the list, an event, invitations, the door (check-in on a phone),
+walk-ins, confirming registrations as contacts, figures, leads from attendees, the attendee list."""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..leads.services import Rejected
+from ..models import Contact, ContactKind, db
+from ..notifications import mail
+from ..pagination import keyset_page
+from ..scope import get_or_404, recordable_stations, visible_regions_query
+from ..workflow import IllegalMove
+from . import kinds, services
+from .forms import (EventForm, EventLeadForm, InviteForm, LinkForm, MoveForm, OutcomeForm, PersonForm, StatusForm,
+                    to_local)
+from .models import AttendanceStatus, Event, EventStatus, Organiser
+
+bp = Blueprint("events", __name__, url_prefix="/events")
+
+
+@bp.app_template_global()
+def event_kind_label(name):
+    return kinds.label_of(name)
+
+
+@bp.app_template_global()
+def event_local(event, value):
+    """A stored (UTC) time in the event's own time zone."""
+    local = to_local(value, event.timezone)
+    return local.strftime("%Y-%m-%d %H:%M") if local else ""
+
+
+def _shown(event: Event, registration, field: str) -> str:
+    """A registration's personal field, masked for viewers who see the organising stations'
+    contacts masked (HQ, by default) — the contacts' rule (``liaison.privacy.masking``)."""
+    from ..privacy import masking
+
+    value = getattr(registration, field) or ""
+    if field not in masking.masked_fields() or not value:
+        return value
+    rule = masking.rule_of(current_user)
+    station_ids = set(event.station_ids)
+    if rule == masking.ALL:
+        return value
+    if rule == masking.OWN_STATIONS and station_ids & masking.member_station_ids(current_user):
+        return value
+    if rule == masking.OWN_REGIONS and station_ids & masking.region_station_ids(current_user):
+        return value
+    return masking.mask(field, value)
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"registration_shown": _shown}
+
+
+@bp.route("/")
+@login_required
+def index():
+    stmt = services.visible_events(current_user)
+    status = request.args.get("status")
+    if status in {s.value for s in EventStatus}:
+        stmt = stmt.where(Event.status == status)
+    kind = request.args.get("kind")
+    if kind in kinds.all_kinds():
+        stmt = stmt.where(Event.kind == kind)
+    stmt = stmt.order_by(Event.starts_at.desc(), Event.id.desc())
+    page = keyset_page(stmt, per_page=30)
+    return render_template("events/index.html", page=page, status=status, kind=kind, statuses=EventStatus,
+                           kinds=kinds.choices(), may_create=services.may_create(current_user))
+
+
+def _form_choices():
+    regions = db.session.scalars(visible_regions_query(current_user)).all() if (
+        current_user.is_hq or current_user.is_regional_admin) else []
+    return regions, recordable_stations(current_user)
+
+
+def _check_organiser(form, regions) -> None:
+    organiser = form.organiser.data
+    if organiser == Organiser.HQ and not current_user.is_hq:
+        form.organiser.errors.append(_("Only HQ organises events in its own name."))
+    if organiser == Organiser.REGION and form.region_id.data not in {r.id for r in regions}:
+        form.region_id.errors.append(_("Choose a region you administer."))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    if not services.may_create(current_user):
+        abort(403)
+    regions, stations = _form_choices()
+    if not stations and not regions:
+        abort(403)
+    form = EventForm(regions=regions, stations=stations)
+    if form.validate_on_submit():
+        _check_organiser(form, regions)
+        if not (form.organiser.errors or form.region_id.errors):
+            chosen = [s for s in stations if s.id in set(form.station_ids.data or [])]
+            try:
+                event = services.create_event(current_user, form.event_data(), organiser=form.organiser.data,
+                                              region_id=form.region_id.data or None,
+                                              stations=chosen if form.organiser.data == Organiser.STATIONS else [])
+            except IllegalMove as exc:
+                form.station_ids.errors.append(str(exc.message))
+            else:
+                flash(_("The event has been created."), "success")
+                return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", form=form, event=None)
+
+
+def _load(event_id, *, manage: bool = False) -> Event:
+    event = services.get_event_or_404(event_id, current_user, selectinload(Event.target_fields),
+                                      selectinload(Event.partners), selectinload(Event.photo_links))
+    if manage:
+        services.require_manage(current_user, event)
+    return event
+
+
+@bp.route("/<int:event_id>")
+@login_required
+def detail(event_id):
+    event = _load(event_id)
+    public_url = mail.absolute(url_for("events_public.register", slug=event.slug))
+    from ..notices.services import qr_svg
+
+    return render_template("events/detail.html", event=event, figures=services.figures(event),
+                           leads=services.leads_of(event), moves=services.available_moves(event, current_user),
+                           may_manage=services.may_manage(current_user, event), public_url=public_url,
+                           qr=qr_svg(public_url), move_form=MoveForm(),
+                           registration_open=services.registration_open(event), status_label=EventStatus.label_of)
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(event_id):
+    event = _load(event_id, manage=True)
+    regions, stations = _form_choices()
+    if request.method == "GET":
+        form = EventForm(regions=regions, stations=stations, obj=event)
+        form.starts_at.data = to_local(event.starts_at, event.timezone)
+        form.ends_at.data = to_local(event.ends_at, event.timezone)
+        form.registration_opens_at.data = to_local(event.registration_opens_at, event.timezone)
+        form.registration_closes_at.data = to_local(event.registration_closes_at, event.timezone)
+        form.target_fields.data = "\n".join(f.field for f in event.target_fields)
+        form.partners.data = "\n".join(p.name for p in event.partners)
+        form.station_ids.data = event.station_ids
+        form.region_id.data = event.region_id or 0
+    else:
+        form = EventForm(regions=regions, stations=stations)
+        # Who organises is decided at creation: the edit form keeps it.
+        form.organiser.data = event.organiser
+        form.station_ids.choices = [(row.station_id, "") for row in event.organising]
+        form.station_ids.data = event.station_ids
+        form.region_id.choices = [(event.region_id or 0, "")]
+        form.region_id.data = event.region_id or 0
+    if form.validate_on_submit():
+        try:
+            services.update_event(event, current_user, form.event_data())
+        except IllegalMove as exc:
+            getattr(form, exc.field or "title").errors.append(str(exc.message))
+        else:
+            flash(_("The event has been saved."), "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/form.html", form=form, event=event)
+
+
+@bp.route("/<int:event_id>/move", methods=["POST"])
+@login_required
+def move(event_id):
+    event = _load(event_id, manage=True)
+    form = MoveForm()
+    if not form.validate_on_submit():
+        flash(_("Choose an action."), "danger")
+        return redirect(url_for("events.detail", event_id=event.id))
+    try:
+        services.move(event, form.move.data, current_user, comment=form.comment.data)
+    except IllegalMove as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        flash(_("The event is now “%(status)s”.", status=EventStatus.label_of(event.status)), "success")
+    return redirect(url_for("events.detail", event_id=event.id))
+
+
+@bp.route("/<int:event_id>/figures", methods=["GET", "POST"])
+@login_required
+def outcome(event_id):
+    event = _load(event_id, manage=True)
+    form = OutcomeForm(obj=event if request.method == "GET" else None)
+    if request.method == "GET":
+        form.notes.data = event.outcome_notes
+        form.photo_links.data = "\n".join(link.url for link in event.photo_links)
+        if event.participants is None:
+            form.participants.data = services.counts(event)["attended"]
+    if form.validate_on_submit():
+        try:
+            services.record_outcome(event, current_user, participants=form.participants.data,
+                                    notes=form.notes.data, photo_links=form.links)
+        except IllegalMove as exc:
+            db.session.rollback()
+            form.participants.errors.append(str(exc.message))
+        else:
+            flash(_("The event's figures have been recorded."), "success")
+            return redirect(url_for("events.detail", event_id=event.id))
+    return render_template("events/outcome.html", form=form, event=event)
+
+
+@bp.route("/<int:event_id>/invite", methods=["GET", "POST"])
+@login_required
+def invite(event_id):
+    event = _load(event_id, manage=True)
+    q, field, kind, tag = (request.args.get(k, "")[:200] for k in ("q", "field", "kind", "tag"))
+    candidates = services.invitable_contacts(event, current_user, q=q or None, field=field or None,
+                                             kind=kind or None, tag=tag or None)
+    form = InviteForm()
+    form.contact_ids.choices = [(c.id, c.name) for c in candidates]
+    if form.validate_on_submit():
+        try:
+            result = services.invite(event, form.contact_ids.data, current_user)
+        except IllegalMove as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("%(n)s invited.", n=result.invited), "success")
+            if result.no_consent:
+                flash(_("Not invited — no valid agreement to event invitations: %(names)s",
+                        names=", ".join(result.no_consent)), "warning")
+            if result.already:
+                flash(_("%(n)s were on the list already.", n=result.already), "info")
+            return redirect(url_for("events.checkin", event_id=event.id))
+    from ..privacy import consent
+
+    allowed = consent.valid_purposes([c.id for c in candidates], consent.Purpose.EVENT_INVITATIONS)
+    return render_template("events/invite.html", event=event, form=form, candidates=candidates, allowed=allowed,
+                           q=q, field=field, kind=kind, tag=tag, contact_kinds=ContactKind.choices())
+
+
+@bp.route("/<int:event_id>/check-in")
+@login_required
+def checkin(event_id):
+    """The door: every registration, searchable by name in any script; one tap checks in."""
+    event = _load(event_id, manage=True)
+    q = request.args.get("q", "")[:200]
+    status = request.args.get("status", "")
+    rows = services.registrations(event, q=q or None, status=status or None)
+    return render_template("events/checkin.html", event=event, rows=rows, q=q, status=status,
+                           counts=services.counts(event), statuses=AttendanceStatus, status_form=StatusForm())
+
+
+@bp.route("/<int:event_id>/counts.json")
+@login_required
+def live_counts(event_id):
+    event = _load(event_id, manage=True)
+    return jsonify(services.counts(event))
+
+
+def _back(event, registration=None):
+    target = request.form.get("next", "")
+    if target.startswith("/events/") and "//" not in target:
+        return redirect(target)
+    return redirect(url_for("events.checkin", event_id=event.id, _anchor=f"r{registration.id}" if registration else None))
+
+
+@bp.route("/<int:event_id>/registrations/<int:registration_id>/check-in", methods=["POST"])
+@login_required
+def check_in(event_id, registration_id):
+    event = _load(event_id, manage=True)
+    registration = services.get_registration_or_404(event, registration_id)
+    if event.status in (EventStatus.CANCELLED, EventStatus.PLANNED):
+        flash(_("Check-in opens when registration opens."), "danger")
+    elif services.check_in(registration, current_user):
+        flash(_("%(name)s is checked in.", name=registration.name), "success")
+    else:
+        flash(_("%(name)s was already checked in.", name=registration.name), "info")
+    return _back(event, registration)
+
+
+@bp.route("/<int:event_id>/registrations/<int:registration_id>/status", methods=["POST"])
+@login_required
+def set_status(event_id, registration_id):
+    event = _load(event_id, manage=True)
+    registration = services.get_registration_or_404(event, registration_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a status from the list."), "danger")
+        return _back(event, registration)
+    try:
+        services.set_status(registration, form.status.data, current_user)
+    except IllegalMove as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    return _back(event, registration)
+
+
+@bp.route("/<int:event_id>/walk-in", methods=["GET", "POST"])
+@login_required
+def walk_in(event_id):
+    event = _load(event_id, manage=True)
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            result = services.walk_in(event, {name: form[name].data for name in
+                                              ("name", "name_original", "email", "phone", "organisation", "country")},
+                                      current_user)
+        except IllegalMove as exc:
+            db.session.rollback()
+            form.name.errors.append(str(exc.message))
+        else:
+            flash(_("%(name)s is checked in as a walk-in.", name=result.registration.name) if result.created
+                  else _("%(name)s had registered: checked in.", name=result.registration.name), "success")
+            return redirect(url_for("events.checkin", event_id=event.id))
+    return render_template("events/walk_in.html", event=event, form=form)
+
+
+@bp.route("/r/<token>")
+@login_required
+def by_token(token):
+    """The confirmation's QR code: that registration at the door, for a logged-in organiser."""
+    from .models import EventRegistration
+
+    if not token or len(token) > 40:
+        abort(404)
+    registration = db.session.scalar(select(EventRegistration).where(EventRegistration.token == token))
+    if registration is None:
+        abort(404)
+    event = _load(registration.event_id, manage=True)
+    return render_template("events/registration.html", event=event, registration=registration)
+
+
+@bp.route("/<int:event_id>/registrations/<int:registration_id>/contact", methods=["GET", "POST"])
+@login_required
+def confirm(event_id, registration_id):
+    """Match a public registration or a walk-in to a contact, or confirm it as a new one."""
+    event = _load(event_id, manage=True)
+    registration = services.get_registration_or_404(event, registration_id)
+    if registration.contact_id is not None:
+        flash(_("This registration is already linked to a contact."), "info")
+        return redirect(url_for("events.checkin", event_id=event.id))
+    matches = services.matching_contacts(event, registration, current_user)
+    stations = [s for s in recordable_stations(current_user) if not event.organising or s.id in event.station_ids]
+    form = LinkForm()
+    if form.validate_on_submit():
+        try:
+            if form.contact_id.data:
+                contact = get_or_404(Contact, form.contact_id.data)
+                services.link_contact(event, registration, contact, current_user)
+            elif form.station_id.data:
+                station = next((s for s in stations if s.id == form.station_id.data), None)
+                if station is None:
+                    abort(404)
+                services.confirm_new_contact(event, registration, station, current_user)
+            else:
+                flash(_("Choose a contact or a station."), "danger")
+                return redirect(request.path)
+        except IllegalMove as exc:
+            db.session.rollback()
+            flash(str(exc.message), "danger")
+        else:
+            flash(_("%(name)s is now a contact.", name=registration.name), "success")
+        return redirect(url_for("events.checkin", event_id=event.id, _anchor=f"r{registration.id}"))
+    return render_template("events/confirm.html", event=event, registration=registration, matches=matches,
+                           stations=stations, form=form)
+
+
+@bp.route("/<int:event_id>/registrations/<int:registration_id>/lead", methods=["GET", "POST"])
+@login_required
+def create_lead(event_id, registration_id):
+    """A lead about an attendee in two taps: this prefilled form, then Save."""
+    event = _load(event_id, manage=True)
+    registration = services.get_registration_or_404(event, registration_id)
+    if registration.contact_id is None:
+        flash(_("Confirm the person as a contact first."), "warning")
+        return redirect(url_for("events.confirm", event_id=event.id, registration_id=registration.id))
+    form = EventLeadForm()
+    if request.method == "GET":
+        form.category.data = "expert_pool"
+        form.field.data = registration.field
+        form.summary.data = _("Met at “%(title)s” (%(date)s).", title=event.title_zh or event.title,
+                              date=event_local(event, event.starts_at)[:10])
+        form.submission_token.data = secrets.token_urlsafe(24)
+    if form.validate_on_submit():
+        try:
+            lead = services.create_lead(event, registration, {"category": form.category.data, "field": form.field.data,
+                                                              "summary": form.summary.data},
+                                        current_user, token=form.submission_token.data or None)
+        except (IllegalMove, Rejected) as exc:
+            db.session.rollback()
+            form.summary.errors.append(str(getattr(exc, "message", exc)))
+        else:
+            flash(_("Lead #%(id)s was created as a draft.", id=lead.id), "success")
+            return redirect(url_for("events.detail", event_id=event.id, _anchor="leads"))
+    return render_template("events/lead.html", event=event, registration=registration, form=form)
+
+
+@bp.route("/<int:event_id>/attendees.csv")
+@login_required
+def export(event_id):
+    """The attendee list (export right, masked like contacts, recorded and logged)."""
+    from ..exports import services as exports
+    from ..reports.services import neutralise
+
+    event = _load(event_id, manage=True)
+    if not exports.may_export(current_user):
+        abort(403)
+    record = exports.start(current_user, "event_attendees", "csv", {"event": event.id})
+    rows = services.registrations(event, limit=100_000)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    columns = ("name", "name_original", "email", "phone", "organisation", "field", "country")
+    writer.writerow([_("Name"), _("Name in original script"), _("E-mail"), _("Phone"), _("Organisation"),
+                     _("Field"), _("Country"), _("Status"), _("How"), _("Checked in")])
+    exported = exports.Exported()
+    station_id = event.station_ids[0] if event.station_ids else None
+    for row in rows:
+        values = [_shown(event, row, c) for c in columns]
+        exported.fields |= {f"event_registrations.{c}" for c, v in zip(columns, values) if v and v == getattr(row, c)}
+        writer.writerow([neutralise(v) for v in values] + [
+            str(AttendanceStatus.label_of(row.status)), row.source,
+            row.checked_in_at.isoformat(timespec="minutes") if row.checked_in_at else ""])
+        if station_id:
+            exported.per_station[station_id] += 1
+    exports.finish(record.id, current_user, exported)
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=event-{event.id}-attendees.csv"})
+
