@@ -1,0 +1,51 @@
+"""Wiring of the API into the app (``liaison.api.init_app``)."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api as SmorestApi
+
+from . import auth, problems
+
+API_TITLE = "Liaison API"
+API_VERSION = "v1"
+
+
+class Api(SmorestApi):
+    """flask-smorest's ``Api`` without its own error handler and "default" error response: the
+    app answers every API error as RFC 9457 problem+json (``liaison.api.problems``), documented
+    per operation (``views.problem_responses``)."""
+
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self):
+        problems.install(self._app)
+
+
+def init_app(app: Flask) -> None:
+    from ..extensions import csrf
+    from . import views
+
+    app.config.setdefault("API_TITLE", API_TITLE)
+    app.config.setdefault("API_VERSION", API_VERSION)
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", problems.API_PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_RATE_LIMIT", "600 per minute")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "The liaison REST API: see docs/api.md. Every call needs a personal access token "
+                                "(`Authorization: Bearer lia_…`), created on the profile's API tokens page."},
+        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"token": []}],
+    })
+    api = Api(app)
+    app.extensions["liaison_api"] = api
+    for blueprint in views.blueprints(app):
+        csrf.exempt(blueprint)  # token-authenticated only: session cookies never authenticate
+        api.register_blueprint(blueprint)
+    csrf.exempt(app.blueprints["api-docs"])
+    # Before every other before_request (CSRF, the temporary-password redirect, the limiter's key):
+    # the token's user is the request's user.
+    app.before_request_funcs.setdefault(None, []).insert(0, auth.authenticate)
+    from .pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
