@@ -156,6 +156,68 @@ def contacts():
                                   tables=[("Contacts", ["#", "name", "中文名", "organisation", "kind", "country", "station"], rows[:25])])
 
 
+@app.route("/alliance")
+def alliance():
+    """The skills-alliance plugin's agreement list (a page of 25 with parties and areas) or, with
+    ``q``, its recognition catalogue searched in the folded text."""
+    if request.args.get("q"):
+        rows = query("SELECT r.id, r.name_zh, r.name_original, r.issuing_body, r.domestic_name FROM "
+                     "skills_alliance_recognitions r WHERE r.search_text LIKE ? "
+                     "ORDER BY r.issuing_country, r.name_zh, r.id LIMIT 25", (f"%{request.args['q'].casefold()}%",))
+        return render_template_string(PAGE, title="Recognitions", counts=None, next_url=None,
+                                      tables=[("Recognitions", ["#", "中文名", "name", "body", "domestic"], rows)])
+    agreements = query("SELECT a.id, a.title, a.kind, a.status, a.valid_until, s.name FROM skills_alliance_agreements a "
+                       "JOIN stations s ON s.id = a.station_id ORDER BY a.updated_at DESC, a.id DESC LIMIT 25")
+    ids = _in([row[0] for row in agreements])
+    parties = query(f"SELECT p.agreement_id, m.name FROM skills_alliance_parties p JOIN skills_alliance_members m "
+                    f"ON m.id = p.member_id WHERE p.agreement_id IN ({ids})") if agreements else []
+    count = query("SELECT count(*) FROM skills_alliance_agreements")
+    return render_template_string(PAGE, title="Agreements", counts=[("agreements", count[0][0])], next_url=None,
+                                  tables=[("Agreements", ["#", "title", "kind", "status", "valid until", "station"],
+                                           agreements), ("Parties", ["agreement", "member"], parties)])
+
+
+@app.route("/demands")
+def demands():
+    """The demand list (liaison.demands): a page of 25, newest first, with each demand's fields."""
+    rows = query("SELECT d.id, d.title, d.organisation, d.kind, d.status, d.deadline FROM demands d "
+                 "ORDER BY d.created_at DESC, d.id DESC LIMIT 26")
+    ids = _in([row[0] for row in rows[:25]])
+    fields = query(f"SELECT demand_id, field FROM demand_fields WHERE demand_id IN ({ids}) "
+                   "ORDER BY demand_id, position") if rows else []
+    return render_template_string(PAGE, title="Demands", counts=None, next_url=None,
+                                  tables=[("Demands", ["#", "title", "organisation", "kind", "status", "deadline"],
+                                           rows[:25]), ("Fields", ["demand", "field"], fields)])
+
+
+@app.route("/events")
+def events():
+    """The event list (liaison.events): a page of 30, latest start first."""
+    rows = query("SELECT e.id, e.title, e.title_zh, e.kind, e.starts_at, e.city, e.status FROM events e "
+                 "ORDER BY e.starts_at DESC, e.id DESC LIMIT 31")
+    return render_template_string(PAGE, title="Events", counts=None, next_url=None,
+                                  tables=[("Events", ["#", "title", "title_zh", "kind", "starts", "city", "status"],
+                                           rows[:30])])
+
+
+@app.route("/event/<int:event_id>")
+def event(event_id: int):
+    """An event's page: the event, its stations, the counts (one GROUP BY) and its leads."""
+    rows = query("SELECT id, title, title_zh, kind, starts_at, ends_at, city, capacity, seats_taken, status "
+                 "FROM events WHERE id = ?", (event_id,))
+    stations = query("SELECT s.name FROM event_stations es JOIN stations s ON s.id = es.station_id "
+                     "WHERE es.event_id = ?", (event_id,))
+    counts = query("SELECT status, source, count(*) FROM event_registrations WHERE event_id = ? "
+                   "GROUP BY status, source", (event_id,))
+    leads = query("SELECT l.id, c.name, l.status FROM leads l JOIN contacts c ON c.id = l.contact_id "
+                  "WHERE l.source_event_id = ? ORDER BY l.id", (event_id,))
+    return render_template_string(PAGE, title="Event", counts=None, next_url=None,
+                                  tables=[("Event", ["#", "title", "title_zh", "kind", "starts", "ends", "city",
+                                                     "capacity", "seats", "status"], rows),
+                                          ("Stations", ["name"], stations), ("Counts", ["status", "source", "n"], counts),
+                                          ("Leads", ["#", "contact", "status"], leads)])
+
+
 @app.route("/station/<int:station_id>")
 def station(station_id: int):
     rows = query("SELECT s.id, s.name, s.name_zh, s.country, s.city, s.host_organisation, s.status, r.name "

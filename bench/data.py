@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import inspect, insert, text  # noqa: E402
 
-GENERATOR_VERSION = 3  # 3: contacts carry a lawful basis for passing their profile to HQ
+GENERATOR_VERSION = 5  # 3: contacts carry a lawful basis for passing their profile to HQ; 4: the alliance plugin; 5: demands
 SEED = 20261126
 PASSWORD = "bench-password-123"
 HQ_EMAIL = "hq@bench.example"
@@ -337,6 +337,130 @@ def populate(stations: int, contacts: int, leads: int) -> None:
             lead_rows, event_rows = [], []
     _insert(TalentLead, lead_rows)
     _insert(LeadEvent, event_rows)
+    db.session.commit()
+    populate_skills_alliance(stations)
+    populate_demands(stations)
+    populate_events(stations)
+
+
+def populate_events(stations: int) -> None:
+    """Events (liaison.events): three per station over the last two years, each organised by its
+    station; the first event has 60 people (invited, registered, attended and walk-ins)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from liaison.events.kinds import CORE_KINDS
+    from liaison.events.models import Event, EventRegistration, EventStation
+    from liaison.models import Station, db
+    from liaison.search import fold
+
+    station_ids = list(db.session.scalars(select(Station.id).order_by(Station.id)))[:stations]
+    statuses = ["planned", "registration_open", "held", "figures_recorded", "cancelled"]
+    events = []
+    for n, station_id in enumerate(station_ids * 3, start=1):
+        starts = NOW - timedelta(days=n * 2)
+        events.append({"slug": f"bench-event-{n}", "kind": CORE_KINDS[n % len(CORE_KINDS)].name,
+                       "organiser": "stations", "title": f"Talent salon {n}", "title_zh": f"人才沙龙{n}",
+                       "starts_at": starts, "ends_at": starts + timedelta(hours=3), "timezone": "Europe/Rome",
+                       "city": "Milan", "capacity": 100, "seats_taken": 0, "status": statuses[n % len(statuses)],
+                       "participants": 20 + n % 30 if n % 5 == 3 else None, "version": 1,
+                       "created_at": starts, "updated_at": starts, "_station": station_id})
+    _insert(Event, [{k: v for k, v in e.items() if k != "_station"} for e in events])
+    ids = dict(db.session.execute(select(Event.slug, Event.id).where(Event.slug.like("bench-event-%"))).all())
+    _insert(EventStation, [{"event_id": ids[e["slug"]], "station_id": e["_station"]} for e in events])
+    first = ids["bench-event-1"]
+    people = []
+    for k in range(60):
+        status = ["invited", "registered", "attended", "declined"][k % 4]
+        name = f"Guest {k} Nguyen"
+        people.append({"event_id": first, "token": f"bench-registration-{k}", "status": status,
+                       "source": "walk_in" if k % 10 == 9 else ("invitation" if k % 2 else "public"),
+                       "name": name, "email": f"guest{k}@example.org", "email_normalized": f"guest{k}@example.org",
+                       "search_text": fold(name), "sort_name": fold(name), "created_at": NOW})
+    _insert(EventRegistration, people)
+    db.session.commit()
+
+
+def populate_skills_alliance(stations: int) -> None:
+    """The skills-talent alliance plugin switched on everywhere: per station two members, a
+    framework agreement between them with three milestones (one overdue), two recognitions."""
+    from datetime import timedelta
+
+    from liaison.models import PluginScope, db
+    from liaison.search import fold
+    from plugins.skills_alliance import models as sa
+
+    today = NOW.date()
+    _insert(PluginScope, [{"plugin": "skills_alliance", "scope_key": "global", "enabled": True, "settings": {},
+                           "updated_at": NOW}])
+    kinds, countries = ["technician_college", "enterprise", "hr_agency", "vocational_school"], ["CN", "RU", "JP", "SG"]
+    members, agreements, parties, areas, milestones, recognitions = [], [], [], [], [], []
+    for station in range(1, stations + 1):
+        for n in (0, 1):
+            i = 2 * station + n - 1
+            members.append({"id": i, "station_id": station, "name": f"Member college {i}", "name_zh": f"成员单位{i}",
+                            "country": countries[i % 4], "kind": kinds[i % 4], "joined_on": today - timedelta(days=i % 700),
+                            "certificate_no": f"BENCH-{i:06d}", "status": "active", "created_at": NOW, "updated_at": NOW})
+        signed = today - timedelta(days=station % 600)
+        agreements.append({"id": station, "station_id": station, "title": f"Framework agreement {station}",
+                           "kind": "school_school" if station % 2 else "school_enterprise", "status": "in_force",
+                           "status_since": signed, "signed_on": signed, "valid_until": signed + timedelta(days=1095),
+                           "version": 1, "created_at": NOW, "updated_at": NOW})
+        parties += [{"agreement_id": station, "member_id": 2 * station - 1}, {"agreement_id": station, "member_id": 2 * station}]
+        areas.append({"agreement_id": station, "area": "visits" if station % 2 else "internships"})
+        for k, due in enumerate((-30, 10, 60)):
+            milestones.append({"agreement_id": station, "title": f"Milestone {k}", "due_on": today + timedelta(days=due),
+                               "done_on": None, "created_at": NOW})
+        for k in (0, 1):
+            original, zh, domestic = f"Certificate {station}-{k}", f"证书{station}-{k}", f"工种{station}"
+            recognitions.append({"station_id": station, "issuing_country": countries[(station + k) % 4],
+                                 "issuing_body": "Issuing body", "name_original": original, "name_zh": zh,
+                                 "domestic_kind": "qualification", "domestic_name": domestic, "domestic_level": "senior",
+                                 "source_document": "Recognition list", "source_date": today - timedelta(days=400),
+                                 "search_text": "\n".join(fold(x) for x in (original, zh, "Issuing body", domestic)),
+                                 "created_at": NOW, "updated_at": NOW})
+    _insert(sa.Member, members)
+    _insert(sa.Agreement, agreements)
+    _insert(sa.Party, parties)
+    _insert(sa.AgreementArea, areas)
+    _insert(sa.Milestone, milestones)
+    _insert(sa.Recognition, recognitions)
+    db.session.commit()
+
+
+def populate_demands(stations: int) -> None:
+    """Demands from home (liaison.demands): five per station, each with one or two fields and one
+    target region, in every kind and status."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from liaison.demands.models import Demand, DemandField, DemandKind, DemandRegion, DemandStatus
+    from liaison.models import Region, db
+    from liaison.search import fold
+
+    kinds, statuses = [k.value for k in DemandKind], [s.value for s in DemandStatus]
+    regions = list(db.session.scalars(select(Region.id).order_by(Region.id)))
+    fields = ["new-energy vehicles", "battery", "intelligent manufacturing", "fashion design", "digital economy",
+              "biomedicine", "新能源汽车", "vocational education"]
+    count, demands, chosen_fields = stations * 5, [], []
+    for i in range(1, count + 1):
+        title, organisation = f"Demand {i}: engineers wanted", f"Wenzhou enterprise {i}"
+        chosen = list(dict.fromkeys([fields[i % len(fields)], fields[(i * 3 + 1) % len(fields)]]))
+        chosen_fields.append(chosen)
+        created = NOW - timedelta(hours=i)
+        demands.append({"title": title, "organisation": organisation, "source_kind": "enterprise",
+                        "city": "Wenzhou", "kind": kinds[i % len(kinds)], "requirements": "Five years of experience.",
+                        "status": statuses[i % len(statuses)], "status_changed_at": created, "version": 1,
+                        "search_text": "\n".join(fold(x) for x in (title, organisation, "Wenzhou", *chosen)),
+                        "created_at": created, "updated_at": created})
+    _insert(Demand, demands)
+    ids = list(db.session.scalars(select(Demand.id).order_by(Demand.id.desc()).limit(count)))[::-1]
+    _insert(DemandField, [{"demand_id": demand_id, "field": f, "folded": fold(f), "position": n}
+                          for demand_id, chosen in zip(ids, chosen_fields) for n, f in enumerate(chosen)])
+    _insert(DemandRegion, [{"demand_id": demand_id, "region_id": regions[k % len(regions)]}
+                           for k, demand_id in enumerate(ids)])
     db.session.commit()
 
 

@@ -45,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     notifications.init_app(app)
     _register_blueprints(app)
+    from . import api
+
+    api.init_app(app)  # after the error handlers: API paths answer problem+json
     cli.init_app(app)
     static_files.init_static(app)  # after the blueprints: their static folders too
     if app.config.get("QUERY_COUNT_HEADER"):
@@ -108,3 +111,11 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(assignment_bp)
     app.register_blueprint(saved_views_bp)
+    from .events.public import bp as events_public_bp
+    from .events.views import bp as events_bp
+
+    app.register_blueprint(events_bp)
+    app.register_blueprint(events_public_bp)
+    from .demands.views import bp as demands_bp
+
+    app.register_blueprint(demands_bp)

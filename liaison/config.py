@@ -136,6 +136,9 @@ class DefaultConfig:
     # LEAD_DEADLINE_TIMEZONE (default BABEL_DEFAULT_TIMEZONE) instead of calendar days.
     LEAD_DEADLINE_WORKING_DAYS = False  # set True in instance/config.py
     LEAD_DEADLINE_TIMEZONE: str | None = None
+    # A "due soon" reminder this many days before each deadline (working days when counting
+    # them); a number or {status: days}; 0 turns it off.
+    LEAD_DEADLINE_REMINDER_DAYS: int | dict = 2
     # "Forgot password": how long a reset link works (it also dies once used).
     PASSWORD_RESET_MAX_AGE = 3600
 

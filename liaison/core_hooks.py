@@ -28,6 +28,8 @@ def liaison_nav_items(user):
         NavItem(_l("Reports"), "reports.index", order=45),
         NavItem(_l("Scorecard"), "scorecard.index", order=46),
         NavItem(_l("Notices"), "notices.index", order=47),
+        NavItem(_l("Events"), "events.index", order=35),
+        NavItem(_l("Demands"), "demands.index", order=36),
         NavItem(_l("Appointments"), "appointments.index", order=76),
     ]
     if user.is_hq:
@@ -38,6 +40,7 @@ def liaison_nav_items(user):
         items.append(NavItem(_l("Plugins"), "plugins_admin.index", order=90))
     if user.is_admin:
         items.append(NavItem(_l("Regions"), "admin.regions", order=85))
+        items.append(NavItem(_l("API tokens"), "api_tokens.admin_index", order=86))
     if user.is_hq or user.is_regional_admin:
         items.append(NavItem(_l("Duplicates"), "duplicates.index", order=50))
     if not user.is_hq or user.is_admin:
@@ -91,3 +94,41 @@ def liaison_export_columns(export):
             ExportColumn("tags", _l("Tags"), lambda c: c.tags or ""),
         ]
     return None
+
+
+@hookimpl
+def liaison_panels(page, record, user):
+    """The core areas' panels on a record's page: on a contact's, the demands from home that fit
+    the contact and the contact's matches (``liaison.demands``)."""
+    panels = []
+    if page == "contact":
+        from .demands.views import contact_panel
+
+        panels.append(contact_panel(record, user))
+    return [panel for panel in panels if panel is not None]
+
+
+@hookimpl
+def liaison_report_sections(period, stations):
+    """The core areas' sections of the report page (called by ``liaison.reports.services``):
+    demands and matches (``liaison.demands.reports``)."""
+    from .demands.reports import section as demands_section
+    from .events.reports import section as events_section
+
+    return [events_section(period, stations), demands_section(period, stations)]
+
+
+@hookimpl
+def liaison_personal_data(contact):
+    """The core areas' records about a person beyond contacts and leads: event registrations."""
+    from .events.reports import subject_section
+
+    return subject_section(contact)
+
+
+@hookimpl
+def liaison_erase_personal_data(contact, erasure):
+    """Event registrations of the person are anonymised (the counts stay)."""
+    from .events.reports import erase
+
+    return erase(contact, erasure)

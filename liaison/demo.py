@@ -306,6 +306,12 @@ def load() -> DemoResult:
     _consents(contacts, users, created)
     _leads(contacts, users, created)
     db.session.commit()
+    from .demands import demo as demands_demo
+
+    demands_demo.load(created)  # demands from home and their matches (liaison.demands)
+    from .events import demo as events_demo
+
+    events_demo.load(created)  # events: the Milan symposium, an ASEAN Expo roadshow, a summer camp
     from flask import current_app
 
     plugins.host().call("liaison_demo_data", None, app=current_app._get_current_object())

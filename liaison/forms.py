@@ -33,10 +33,53 @@ def none_if_blank(value):
     return value or None
 
 
+class _WTFormsTranslations:
+    """WTForms' own messages in the request's language, like Flask-WTF's — which loads the
+    catalog from disk once per request (a field without a label asks for it as it is built);
+    here each language's catalog is loaded once per process."""
+
+    _catalogs: dict = {}
+
+    def _catalog(self):
+        from flask import has_request_context
+        from flask_babel import get_locale
+
+        if not has_request_context():
+            return None
+        locale = get_locale()
+        catalog = self._catalogs.get(str(locale))
+        if catalog is None:
+            from babel import support
+            from wtforms.i18n import messages_path
+
+            catalog = self._catalogs[str(locale)] = support.Translations.load(messages_path(), [locale], domain="wtforms")
+        return catalog
+
+    def gettext(self, string):
+        catalog = self._catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular, plural, n):
+        catalog = self._catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+_wtforms_translations = _WTFormsTranslations()
+
+
 class BaseForm(FlaskForm):
     """Strips surrounding whitespace and control characters from every input but passwords."""
 
     class Meta:
+        def get_translations(self, form):
+            from flask import current_app
+
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return _wtforms_translations
+
         def bind_field(self, form, unbound_field, options):
             if not issubclass(unbound_field.field_class, PasswordField):
                 filters = unbound_field.kwargs.get("filters", ())

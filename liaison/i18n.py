@@ -219,13 +219,14 @@ def name_order(model):
     return (model.sort_key if is_chinese() else model.name), model.id
 
 
-def display_name(record=None, name_zh: str | None = None) -> str:
+def display_name(record=None, name_zh: str | None = None, *, chinese: bool | None = None) -> str:
     """A station's or region's name in the viewer's language: the Chinese name for a Chinese
     reader when there is one, else the (English) name.
 
     ``record`` is anything with ``name`` and ``name_zh`` (a model, a result row, a dict), or the
     name itself with the Chinese one in ``name_zh``. Every screen, export and report showing a
-    station or region name goes through here.
+    station or region name goes through here. A caller naming many records passes ``chinese``
+    (``is_chinese()``, looked up once) instead of a locale lookup per record.
     """
     if record is None:
         return ""
@@ -235,7 +236,7 @@ def display_name(record=None, name_zh: str | None = None) -> str:
         name, name_zh = record.get("name") or "", record.get("name_zh")
     else:
         name, name_zh = record.name, getattr(record, "name_zh", None)
-    if name_zh and is_chinese():
+    if name_zh and (is_chinese() if chinese is None else chinese):
         return name_zh
     return name or name_zh or ""
 

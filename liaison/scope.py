@@ -18,7 +18,7 @@ from typing import Any, Callable, TypeVar
 
 from flask import abort, g
 from flask_login import current_user
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 
 from .models import Region, Station, User, db, region_admin, station_membership
 from .params import parse_id
@@ -58,11 +58,17 @@ def station_filter(column: ColumnElement, user: User | None = None) -> ColumnEle
     return true() if ids is None else column.in_(ids)
 
 
-def scoped(stmt: Select, model: Any, user: User | None = None, *, plugin: str | None = None) -> Select:
+def scoped(stmt: Select, model: Any, user: User | None = None, *, plugin: str | None = None,
+           also: ColumnElement | None = None) -> Select:
     """Restrict ``stmt`` (a select over ``model``) to the records the user may see — and, with
-    ``plugin``, to those of stations where that plugin is switched on."""
+    ``plugin``, to those of stations where that plugin is switched on.
+
+    ``also`` widens what the user sees beyond their stations by a grant the caller computed —
+    e.g. a group the user belongs to (a plugin's role-scoped group): the records matching it are
+    visible too. The plugin's activation still applies to them."""
     column = station_column(model)
-    stmt = stmt.where(station_filter(column, user))
+    visible = station_filter(column, user)
+    stmt = stmt.where(visible if also is None else or_(visible, also))
     if plugin is not None:
         from .plugins.activation import active_stations_filter
 
@@ -70,13 +76,14 @@ def scoped(stmt: Select, model: Any, user: User | None = None, *, plugin: str | 
     return stmt
 
 
-def get_or_404(model: type[M], ident: Any, *options: Any, user: User | None = None, plugin: str | None = None) -> M:
+def get_or_404(model: type[M], ident: Any, *options: Any, user: User | None = None, plugin: str | None = None,
+               also: ColumnElement | None = None) -> M:
     """Load one station-owned record in the user's scope (and, with ``plugin``, of a station
-    where the plugin is on), or answer 404."""
+    where the plugin is on; ``also`` as for ``scoped``), or answer 404."""
     ident = parse_id(ident)
     if ident is None:
         abort(404)
-    stmt = scoped(select(model).where(model.id == ident), model, user, plugin=plugin).options(*options)
+    stmt = scoped(select(model).where(model.id == ident), model, user, plugin=plugin, also=also).options(*options)
     record = db.session.scalar(stmt)
     if record is None:
         abort(404)
@@ -181,3 +188,82 @@ def visible_users_query(user: User | None = None) -> Select:
         without_station = ~User.id.in_(select(station_membership.c.user_id))
         return stmt.where(User.role == Role.VOLUNTEER, User.id.in_(in_region) | without_station)
     return stmt.where(User.id == user.id)
+
+
+# Demands (``liaison.demands``): not station-owned, but presented to the stations of their target
+# regions. Their matches are station-owned (the contact's station) and use ``scoped`` as usual.
+def visible_demands_condition(user: User | None = None) -> ColumnElement:
+    """Demands ``user`` may see: HQ every one; a regional admin those targeting one of their
+    regions; a volunteer the active ones (open or matching) targeting their stations' regions."""
+    from .demands.models import ACTIVE_STATUSES, Demand, DemandRegion
+
+    user = _user(user)
+    if not getattr(user, "is_authenticated", False):
+        return false()
+    if user.is_hq:
+        return true()
+    if user.is_regional_admin:
+        regions = _admin_region_ids_query(user)
+    else:
+        regions = select(Station.region_id).where(Station.id.in_(visible_station_ids(user)))
+        targeted = Demand.id.in_(select(DemandRegion.demand_id).where(DemandRegion.region_id.in_(regions)))
+        return targeted & Demand.status.in_(ACTIVE_STATUSES)
+    return Demand.id.in_(select(DemandRegion.demand_id).where(DemandRegion.region_id.in_(regions)))
+
+
+def get_demand_or_404(ident: Any, *options: Any, user: User | None = None):
+    """One demand ``user`` may see (``visible_demands_condition``), or 404."""
+    from .demands.models import Demand
+
+    ident = parse_id(ident)
+    if ident is None:
+        abort(404)
+    record = db.session.scalar(select(Demand).where(Demand.id == ident, visible_demands_condition(user))
+                               .options(*options))
+    if record is None:
+        abort(404)
+    return record
+
+
+def manages_demand(demand: Any, user: User | None = None) -> bool:
+    """May ``user`` edit the demand and change its status? HQ any; a regional admin one that
+    targets one of their regions (``demand.region_rows`` loaded). Volunteers never."""
+    user = _user(user)
+    if user.is_hq:
+        return True
+    if user.is_regional_admin:
+        return bool(set(demand.region_ids) & admin_region_ids(user))
+    return False
+
+
+def demand_target_regions(user: User | None = None) -> Select:
+    """Regions a demand ``user`` records may target: HQ all, a regional admin theirs."""
+    user = _user(user)
+    stmt = select(Region).order_by(Region.code)
+    if user.is_hq:
+        return stmt
+    if user.is_regional_admin:
+        return stmt.where(Region.id.in_(_admin_region_ids_query(user)))
+    return stmt.where(false())
+
+
+# Events (liaison.events) --------------------------------------------------------------------
+
+def visible_events_condition(user: User | None = None) -> ColumnElement:
+    """SQL: the ``Event`` rows ``user`` may see — HQ every event; others those organised by a
+    station in their scope; a regional admin also the events their regions organise."""
+    from sqlalchemy import exists
+
+    from .events.models import Event, EventStation
+
+    user = _user(user)
+    if not getattr(user, "is_authenticated", False):
+        return false()
+    ids = visible_station_ids(user)
+    if ids is None:
+        return true()
+    by_station = exists(select(EventStation.event_id).where(EventStation.event_id == Event.id,
+                                                            EventStation.station_id.in_(ids)))
+    if user.is_regional_admin:
+        return or_(by_station, Event.region_id.in_(_admin_region_ids_query(user)))
+    return by_station

@@ -208,7 +208,16 @@ def lead_condition(q: str | None, *, narrowed: bool = False) -> ColumnElement:
         # SQLite's unary "+": the term no longer constrains an index, the planner drives from the
         # caller's filters. (PostgreSQL's planner weighs a hashed semi-join itself.)
         lead_id_column = UnaryExpression(TalentLead.id, operator=custom_op("+"), type_=Integer)
-    if folded:
+    if folded and narrowed and _dialect() != "sqlite":
+        # PostgreSQL: the same matches as tests on the lead's own row, so that the planner walks
+        # the filter's index and checks each row there (a hashed subplan for the contacts) —
+        # the IN over the ids would fetch every matching lead by key first (0.5 s for a word in
+        # 20 % of 100,000 leads, against 30 ms).
+        terms = [TalentLead.contact_id.in_(contact_ids_matching(folded))]
+        if len(folded) >= MIN_TRIGRAM:
+            terms.insert(0, TalentLead.search_text.like(f"%{escape_like(folded)}%", escape="\\"))
+        conditions.append(or_(*terms))
+    elif folded:
         by_contact = select(TalentLead.id).where(TalentLead.contact_id.in_(contact_ids_matching(folded)))
         if len(folded) >= MIN_TRIGRAM:
             # One IN over a UNION ALL: each branch is served by an index (the FTS/trigram index,

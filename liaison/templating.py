@@ -58,7 +58,22 @@ def _translated_labels(vocabulary: str) -> dict:
     cache = _request_cache("labels")
     labels = cache.get(vocabulary)
     if labels is None:
-        labels = cache[vocabulary] = {member.value: str(member.label) for member in LABELS[vocabulary]}
+        labels = cache[vocabulary] = _catalog_labels(vocabulary)
+    return labels
+
+
+def _catalog_labels(vocabulary: str) -> dict:
+    """A vocabulary's translated labels, built once per catalog (Flask-Babel keeps one
+    translations object per locale for the life of the process) instead of once per request."""
+    from flask_babel import get_translations
+
+    store = getattr(get_translations(), "__dict__", None)
+    if store is None:
+        return {member.value: str(member.label) for member in LABELS[vocabulary]}
+    built = store.setdefault("_liaison_labels", {})
+    labels = built.get(vocabulary)
+    if labels is None:
+        labels = built[vocabulary] = {member.value: str(member.label) for member in LABELS[vocabulary]}
     return labels
 
 
@@ -98,6 +113,7 @@ class RowKit:
         self._labels: dict[str, dict] = {}
         self._badges: dict[str, Markup] = {}
         self._names: dict[tuple, str] = {}
+        self._chinese = i18n.is_chinese()
 
     def label(self, value, vocabulary: str):
         labels = self._labels.get(vocabulary)
@@ -117,7 +133,7 @@ class RowKit:
         key = (type(record).__name__, getattr(record, "id", None))
         name = self._names.get(key)
         if name is None:
-            name = self._names[key] = i18n.display_name(record)
+            name = self._names[key] = i18n.display_name(record, chinese=self._chinese)
         return name
 
 

@@ -96,6 +96,21 @@ def requires_past_date(field_name: str, missing, in_future) -> Guard:
 
     return guard
 
+
+def requires_date_after(field_name: str, after: Callable[[Any, Mapping[str, Any]], Any], missing, too_early) -> Guard:
+    """A guard: ``field_name`` holds a date later than ``after(record, data)`` (no bound when that
+    is ``None``) — e.g. an end of validity after the signing, a renewal after the current end."""
+
+    def guard(record, actor, data) -> None:
+        day = data.get(field_name)
+        if day is None:
+            raise IllegalMove(missing, field_name)
+        bound = after(record, data)
+        if bound is not None and day <= bound:
+            raise IllegalMove(_format(too_early, date=bound.isoformat()), field_name)
+
+    return guard
+
 @dataclass(frozen=True)
 class Move:
     name: str

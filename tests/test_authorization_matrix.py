@@ -45,6 +45,9 @@ DUPLICATES_ASEAN = policy(FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK, OK)  # a Hano
 
 ASEAN = "/p/asean_language_title"
 EUROPE = "/p/europe_school_partnership"
+SKILLS = "/p/skills_alliance"
+STUDENTS = "/p/student_service"
+HQ_MILAN = policy(NOT_FOUND, FORBIDDEN, NOT_FOUND, FORBIDDEN, OK, OK)  # HQ's page of a plugin on for EUROPE
 
 # endpoint -> (url template, {method: policy})
 EXPECTED = {
@@ -78,7 +81,49 @@ EXPECTED = {
     "appointments.index": ("/appointments/", {"GET": ANY_USER}),
     "appointments.expiring": ("/appointments/expiring", {"GET": DUPLICATES}),
     "appointments.create": ("/appointments/new", {"GET": MANAGERS, "POST": MANAGERS}),
+    # API tokens (HTML pages): everyone has their own (one of vol_hanoi's: 404 for others); admins see all.
+    # The /api/v1 routes themselves have their own matrix (tests/test_api_matrix.py).
+    "api_tokens.index": ("/profile/tokens", {"GET": ANY_USER, "POST": ANY_USER}),
+    "api_tokens.revoke": ("/profile/tokens/{api_token}/revoke",
+                          {"POST": policy(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)}),
+    "api_tokens.admin_index": ("/admin/api-tokens/", {"GET": ADMIN}),
+    "api_tokens.admin_revoke": ("/admin/api-tokens/{api_token}/revoke", {"POST": ADMIN}),
     "appointments.letter": ("/appointments/{appointment}/letter", {"GET": SEE_HANOI}),
+    # Events (liaison.events): one organised by the Hanoi station, with a public registration;
+    # whoever runs it (the station side, HQ) manages it; the public form needs no log-in.
+    "events.index": ("/events/", {"GET": ANY_USER}),
+    "events.create": ("/events/new", {"GET": ANY_USER, "POST": ANY_USER}),
+    "events.detail": ("/events/{event}", {"GET": SEE_HANOI}),
+    "events.edit": ("/events/{event}/edit", {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "events.move": ("/events/{event}/move", {"POST": SEE_HANOI}),
+    "events.outcome": ("/events/{event}/figures", {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "events.invite": ("/events/{event}/invite", {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "events.checkin": ("/events/{event}/check-in", {"GET": SEE_HANOI}),
+    "events.live_counts": ("/events/{event}/counts.json", {"GET": SEE_HANOI}),
+    "events.check_in": ("/events/{event}/registrations/{event_registration}/check-in", {"POST": SEE_HANOI}),
+    "events.set_status": ("/events/{event}/registrations/{event_registration}/status", {"POST": SEE_HANOI}),
+    "events.walk_in": ("/events/{event}/walk-in", {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "events.by_token": ("/events/r/{event_token}", {"GET": SEE_HANOI}),
+    "events.confirm": ("/events/{event}/registrations/{event_registration}/contact",
+                       {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "events.create_lead": ("/events/{event}/registrations/{event_registration}/lead",
+                           {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    # The export right (tests/test_events.py): Hanoi's volunteers may export (the station's setting).
+    "events.export": ("/events/{event}/attendees.csv", {"GET": SEE_HANOI}),
+    "events_public.register": ("/e/{event_slug}", {"GET": PUBLIC, "POST": PUBLIC}),
+    "events_public.done": ("/e/{event_slug}/r/{event_token}", {"GET": PUBLIC}),
+    # Demands (liaison.demands): one for the ASEAN region (seen by its stations' volunteers and
+    # admin, managed by HQ and the ASEAN admin) and its match with the Hanoi contact (HQ's alone).
+    "demands.index": ("/demands/", {"GET": ANY_USER}),
+    "demands.create": ("/demands/new", {"GET": DUPLICATES, "POST": DUPLICATES}),
+    "demands.detail": ("/demands/{demand}", {"GET": SEE_HANOI}),
+    "demands.edit": ("/demands/{demand}/edit", {"GET": policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, OK, OK),
+                                                 "POST": policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, OK, OK)}),
+    "demands.move": ("/demands/{demand}/move", {"POST": policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, OK, OK)}),
+    "demands.record_match": ("/demands/{demand}/matches",
+                             {"POST": policy(FORBIDDEN, NOT_FOUND, FORBIDDEN, NOT_FOUND, OK, OK)}),
+    "demands.move_match": ("/demands/matches/{demand_match}/move",
+                           {"POST": policy(FORBIDDEN, NOT_FOUND, FORBIDDEN, NOT_FOUND, OK, OK)}),
     # The global search: everyone, each sees results in their own scope (tests/test_find.py).
     "find.search": ("/search?q=Nguyen", {"GET": ANY_USER}),
     # Saved views: everyone keeps their own; one of vol_hanoi's is 404 for everyone else; the
@@ -128,6 +173,7 @@ EXPECTED = {
     "assignment.delete": ("/review/rules/{assignment_rule}/delete", {"POST": HQ}),  # a rule each
     "assignment.reapply": ("/review/rules/apply", {"POST": HQ}),
     "assignment.workload": ("/review/workload", {"GET": HQ}),
+    "assignment.deadlines": ("/review/deadlines", {"GET": HQ, "POST": HQ}),
     # Reports (issue 13): every user their own scope; HQ closes periods, an admin reopens them.
     "reports.index": ("/reports/?period=2025", {"GET": ANY_USER}),
     "reports.table_csv": ("/reports/table/status.csv?period=2025", {"GET": ANY_USER}),
@@ -211,9 +257,62 @@ EXPECTED = {
     "europe_school_partnership.next_step": (EUROPE + "/{partnership}/next-step", {"POST": SEE_MILAN}),
     "europe_school_partnership.complete_step": (EUROPE + "/{partnership}/next-step/done", {"POST": SEE_MILAN}),
     "europe_school_partnership.add_document": (EUROPE + "/{partnership}/documents", {"POST": SEE_MILAN}),
+    # The skills-talent alliance (on for ASEAN): a member, an agreement and its milestone, all Hanoi's.
+    "skills_alliance.agreements": (SKILLS + "/", {"GET": SEE_HANOI}),
+    "skills_alliance.milestones": (SKILLS + "/milestones", {"GET": SEE_HANOI}),
+    "skills_alliance.new_agreement": (SKILLS + "/agreements/new?station_id={station}",
+                                      {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.agreement": (SKILLS + "/agreements/{sa_agreement}", {"GET": SEE_HANOI}),
+    "skills_alliance.move": (SKILLS + "/agreements/{sa_agreement}/move", {"POST": SEE_HANOI}),
+    "skills_alliance.add_milestone": (SKILLS + "/agreements/{sa_agreement}/milestones", {"POST": SEE_HANOI}),
+    "skills_alliance.complete_milestone": (SKILLS + "/agreements/{sa_agreement}/milestones/{sa_milestone}/done",
+                                           {"POST": SEE_HANOI}),
+    "skills_alliance.add_document": (SKILLS + "/agreements/{sa_agreement}/documents", {"POST": SEE_HANOI}),
+    "skills_alliance.members": (SKILLS + "/members", {"GET": SEE_HANOI}),
+    "skills_alliance.new_member": (SKILLS + "/members/new?station_id={station}", {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.member": (SKILLS + "/members/{sa_member}", {"GET": SEE_HANOI}),
+    "skills_alliance.edit_member": (SKILLS + "/members/{sa_member}/edit", {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.renew_member": (SKILLS + "/members/{sa_member}/renewals", {"POST": SEE_HANOI}),
+    "skills_alliance.recognitions": (SKILLS + "/recognitions", {"GET": SEE_HANOI}),
+    "skills_alliance.new_recognition": (SKILLS + "/recognitions/new?station_id={station}",
+                                        {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.import_recognitions": (SKILLS + "/recognitions/import?station_id={station}",
+                                            {"GET": SEE_HANOI, "POST": SEE_HANOI}),
     # A document of its own for every role (an allowed removal must not hide the next role's answer).
     "europe_school_partnership.remove_document": (EUROPE + "/{partnership}/documents/{document}/remove",
                                                   {"POST": SEE_MILAN}),
+    # Services for students abroad (on for EUROPE): a student of Milan's (Marco Rossi) with a
+    # service request, a roll call for Italy, an internship and the student's application.
+    # HQ alone opens and closes roll calls, records programmes, gives places and keeps the teams.
+    "student_service.index": (STUDENTS + "/", {"GET": SEE_MILAN}),
+    "student_service.student_new": (STUDENTS + "/students/new?contact_id={ss_contact}",
+                                    {"GET": SEE_MILAN, "POST": SEE_MILAN}),
+    "student_service.student": (STUDENTS + "/students/{ss_student}", {"GET": SEE_MILAN}),
+    "student_service.student_edit": (STUDENTS + "/students/{ss_student}/edit", {"GET": SEE_MILAN, "POST": SEE_MILAN}),
+    "student_service.student_move": (STUDENTS + "/students/{ss_student}/move", {"POST": SEE_MILAN}),
+    "student_service.request_new": (STUDENTS + "/students/{ss_student}/requests/new",
+                                    {"GET": SEE_MILAN, "POST": SEE_MILAN}),
+    "student_service.requests_list": (STUDENTS + "/requests", {"GET": SEE_MILAN}),
+    "student_service.overdue": (STUDENTS + "/requests/overdue", {"GET": SEE_MILAN}),
+    "student_service.request_detail": (STUDENTS + "/requests/{ss_request}", {"GET": SEE_MILAN}),
+    "student_service.request_move": (STUDENTS + "/requests/{ss_request}/move", {"POST": SEE_MILAN}),
+    "student_service.roll_calls": (STUDENTS + "/roll-calls", {"GET": SEE_MILAN}),
+    "student_service.roll_call_new": (STUDENTS + "/roll-calls/new", {"GET": HQ_MILAN, "POST": HQ_MILAN}),
+    "student_service.roll_call": (STUDENTS + "/roll-calls/{ss_roll_call}", {"GET": SEE_MILAN}),
+    "student_service.roll_call_counts": (STUDENTS + "/roll-calls/{ss_roll_call}/counts.json", {"GET": SEE_MILAN}),
+    "student_service.roll_call_mark": (STUDENTS + "/roll-calls/{ss_roll_call}/entries/{ss_entry}",
+                                       {"POST": SEE_MILAN}),
+    "student_service.roll_call_close": (STUDENTS + "/roll-calls/{ss_roll_call}/close", {"POST": HQ_MILAN}),
+    "student_service.programmes": (STUDENTS + "/programmes", {"GET": SEE_MILAN}),
+    "student_service.programme_new": (STUDENTS + "/programmes/new", {"GET": HQ_MILAN, "POST": HQ_MILAN}),
+    "student_service.programme": (STUDENTS + "/programmes/{ss_programme}", {"GET": SEE_MILAN}),
+    "student_service.programme_apply": (STUDENTS + "/programmes/{ss_programme}/apply", {"POST": SEE_MILAN}),
+    "student_service.application_decide": (STUDENTS + "/applications/{ss_application}/decide", {"POST": HQ_MILAN}),
+    "student_service.teams": (STUDENTS + "/teams", {"GET": HQ_MILAN}),
+    "student_service.team_add": (STUDENTS + "/teams/{ss_team}/members", {"POST": HQ_MILAN}),
+    "student_service.team_remove": (STUDENTS + "/teams/{ss_team}/members/{victim}/remove", {"POST": HQ_MILAN}),
+    # The roll call's static script (no data): served by WhiteNoise before any login, like /static.
+    "student_service.static": (STUDENTS + "/static/roll_call.js", {"GET": PUBLIC}),
     # Duplicates: a Hanoi–Bangkok pair and merge (ASEAN); the first allowed undo undoes it, the
     # others are refused with a reason (a redirect, not an authorization answer).
     "duplicates.index": ("/duplicates/", {"GET": DUPLICATES}),
@@ -242,8 +341,13 @@ def app_config():
     return {"PLUGINS_EXTRA": ["tests.plugins.good_plugin"]}
 
 
+def _api_route(rule) -> bool:
+    """/api/v1 routes: tested route by route in tests/test_api_matrix.py (token-authenticated)."""
+    return rule.rule.startswith("/api/v1")
+
+
 def _routes(app) -> set[str]:
-    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
+    return {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint != "static" and not _api_route(rule)}
 
 
 def test_every_route_has_an_expectation(app):
@@ -254,7 +358,7 @@ def test_every_route_has_an_expectation(app):
 
 def test_every_method_has_an_expectation(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or _api_route(rule):
             continue
         methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
         assert methods == set(EXPECTED[rule.endpoint][1]), rule.endpoint
@@ -309,7 +413,59 @@ def _plugin_records(world) -> dict[str, int]:
         "partner_name": "University of South Wales", "partner_country": "GB", "partner_kind": "university",
         "programme_kind": "joint_3_2", "majors": "智能制造", "first_contact_on": date(2025, 1, 10),
         "contact_ids": []}, admin)
-    return {"title_app": application.id, "partnership": partnership.id}
+    return {"title_app": application.id, "partnership": partnership.id, **_skills_alliance_records(world, admin),
+            **_student_service_records(world, admin)}
+
+
+def _student_service_records(world, admin) -> dict[str, int]:
+    """Services for students abroad on for EUROPE: a Milan student, a request, a roll call, a programme."""
+    from plugins.student_service import services as students
+    from plugins.student_service.models import HomeTeam, RollCallEntry
+    from sqlalchemy.orm import selectinload
+
+    from liaison.models import Contact
+
+    activation.set_enabled("student_service", True, admin, region_id=world.regions["EUROPE"])
+    db.session.commit()
+    contact = db.session.scalar(db.select(Contact).where(Contact.id == world.contacts["milan"])
+                                .options(selectinload(Contact.station)))
+    student = students.create_student(contact, {"school": "Politecnico di Milano", "field": "engineering",
+                                                "level": "master", "country": "IT", "city": "Milan"}, admin,
+                                      stage="abroad")
+    request = students.create_request(student, "counselling", "Stress before exams", admin)
+    roll_call = students.open_roll_call("Floods", "IT", None, None, admin)
+    entry = db.session.scalar(db.select(RollCallEntry.id).where(RollCallEntry.roll_call_id == roll_call.id))
+    programme = students.create_programme({"kind": "internship", "title": "Haiyan", "year": 2026, "places": 5,
+                                           "fields": "engineering"}, admin)
+    application = students.apply(programme, student, admin)
+    team = HomeTeam(name="Jiashan County", name_zh="嘉善县")
+    db.session.add(team)
+    db.session.commit()
+    return {"ss_contact": world.contacts["milan"], "ss_student": student.id, "ss_request": request.id,
+            "ss_roll_call": roll_call.id, "ss_entry": entry, "ss_programme": programme.id,
+            "ss_application": application.id, "ss_team": team.id}
+
+
+def _skills_alliance_records(world, admin) -> dict[str, int]:
+    """The alliance on for ASEAN: two Hanoi members, an agreement between them and a milestone."""
+    from plugins.skills_alliance import services as alliance
+    from plugins.skills_alliance.models import Milestone
+
+    from liaison.models import Station
+
+    activation.set_enabled("skills_alliance", True, admin, region_id=world.regions["ASEAN"])
+    db.session.commit()
+    hanoi = db.session.get(Station, world.stations["hanoi"])
+    members = [alliance.create_member(hanoi, {
+        "name": f"College {n}", "country": "CN", "kind": "technician_college", "joined_on": date(2025, 1, 10),
+        "certificate_no": f"MATRIX-{n}", "status": "active"}, admin).id for n in (1, 2)]
+    agreement = alliance.create_agreement(db.session.get(Station, world.stations["hanoi"]), {
+        "title": "School–school framework agreement", "kind": "school_school", "areas": ["visits"],
+        "member_ids": members, "proposed_on": date(2025, 1, 10)}, admin)
+    milestone = Milestone(agreement_id=agreement.id, title="Visit", due_on=date(2025, 6, 1))
+    db.session.add(milestone)
+    db.session.commit()
+    return {"sa_member": members[0], "sa_agreement": agreement.id, "sa_milestone": milestone.id}
 
 
 def _erasure_records(world) -> dict[str, int]:
@@ -402,6 +558,24 @@ def _saved_view_records(world) -> dict[str, int]:
     return {"saved_view": view.id}
 
 
+def _event_records(world) -> dict:
+    """An event of the Hanoi station, open for registration, with one public registration."""
+    from liaison.events.models import Event, EventRegistration, EventStation
+
+    event = Event(kind="symposium", organiser="stations", title="Symposium", title_zh="座谈会",
+                  starts_at=date(2030, 1, 1), ends_at=date(2030, 1, 2), timezone="Asia/Bangkok",
+                  status="registration_open", seats_taken=1,
+                  organising=[EventStation(station_id=world.stations["hanoi"])])
+    db.session.add(event)
+    db.session.flush()
+    registration = EventRegistration(event_id=event.id, status="registered", source="public", name="Le Thi Hoa",
+                                     email="hoa@example.org", email_normalized="hoa@example.org")
+    db.session.add(registration)
+    db.session.commit()
+    return {"event": event.id, "event_slug": event.slug, "event_registration": registration.id,
+            "event_token": registration.token}
+
+
 def _notice_records(world) -> dict:
     """A notice for the Hanoi station and vol_hanoi's appointment there."""
     from liaison.models import Appointment, NoticeTarget, PolicyNotice
@@ -415,6 +589,30 @@ def _notice_records(world) -> dict:
     db.session.add_all([notice, appointment])
     db.session.commit()
     return {"notice": notice.id, "notice_slug": notice.slug, "appointment": appointment.id}
+
+
+def _api_token_records(world) -> dict[str, int]:
+    from liaison.api import tokens
+
+    token, _secret = tokens.create_token(db.session.get(User, world.users["vol_hanoi"]), "Matrix", access="read",
+                                         days=7, station=None)
+    return {"api_token": token.id}
+
+
+def _demand_records(world) -> dict[str, int]:
+    """A demand for the ASEAN region and its match with the Hanoi contact."""
+    from liaison.demands.models import Demand, DemandField, DemandMatch, DemandRegion
+
+    demand = Demand(title="Battery engineers", organisation="Wenzhou NEV Co.", source_kind="enterprise", kind="hire",
+                    requirements="Five years.", status="open",
+                    field_rows=[DemandField(field="battery", folded="battery")],
+                    region_rows=[DemandRegion(region_id=world.regions["ASEAN"])])
+    db.session.add(demand)
+    db.session.flush()
+    match = DemandMatch(demand_id=demand.id, contact_id=world.contacts["hanoi"], station_id=world.stations["hanoi"])
+    db.session.add(match)
+    db.session.commit()
+    return {"demand": demand.id, "demand_match": match.id}
 
 
 def _attachment(world) -> int:
@@ -441,7 +639,9 @@ def test_authorization(app, world, endpoint, method):
                   "region": world.regions["ASEAN"], "victim": world.users["vol_bangkok"], **_plugin_records(world),
                   **_imports(world),
                   "consent": world.consents["hanoi_pass_to_hq"], **_erasure_records(world),
-                  **_notification_records(world), **_saved_view_records(world), **_notice_records(world)}
+                  **_notification_records(world), **_saved_view_records(world), **_notice_records(world), **_event_records(world),
+                  **_api_token_records(world)}
+        values.update(_demand_records(world))
     url_template, methods = EXPECTED[endpoint]
     data = {key: value.format(**values) for key, value in POST_DATA.get(endpoint, {}).items()}
     outcomes = {}

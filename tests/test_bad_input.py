@@ -278,6 +278,9 @@ FORMS = {
     "region_edit": FormSpec("admin", lambda w: f"/admin/regions/{w.regions['ASEAN']}/edit",
                             lambda w, a: {"code": "ASEAN", "name": "South-East Asia", "name_zh": "东盟"},
                             normalise={"code": str.upper}),
+    "api_token": FormSpec("vol_hanoi", lambda w: "/profile/tokens",
+                          lambda w, a: {"name": "Talent database sync", "access": "write", "days": "90",
+                                        "station": str(w.stations["hanoi"])}),
     "profile": FormSpec("vol_hanoi", lambda w: "/profile",
                         lambda w, a: {"profile-name": "Hanoi Volunteer", "profile-locale": "en",
                                       "profile-timezone": "Asia/Ho_Chi_Minh"}),
@@ -316,6 +319,19 @@ FORMS = {
                                                 "w_volunteers": "0"}),
     # Policy notices (liaison.notices): HQ publishes one to the Hanoi station; appointments
     # (liaison.appointments): a regional admin appoints vol_bangkok to Hanoi.
+    # Events (liaison.events): vol_hanoi creates one for the Hanoi station; the public registers
+    # for an open one without an account (``_open_event`` below creates it: ``world.event_slug``).
+    "event_new": FormSpec("vol_hanoi", lambda w: "/events/new",
+                          lambda w, a: {"kind": "symposium", "organiser": "stations",
+                                        "station_ids": [str(w.stations["hanoi"])], "region_id": "0",
+                                        "title": "Talent symposium", "title_zh": "人才座谈会",
+                                        "timezone": "Europe/Rome", "starts_at": "2030-05-01T09:00",
+                                        "ends_at": "2030-05-01T12:00", "capacity": "40", "country": "IT",
+                                        "online_link": "https://meet.example.org/x"}),
+    "event_register": FormSpec(None, lambda w: f"/e/{w.event_slug}",
+                               lambda w, a: {"name": "Le Thi Hoa", "name_original": "Lê Thị Hoa",
+                                             "email": "hoa@example.org", "phone": "+84 24 3825 7777",
+                                             "organisation": "VNU", "field": "AI", "country": "VN", "consent": "y"}),
     "notice_new": FormSpec("hq", lambda w: "/notices/new",
                            lambda w, a: {"title": "New visa rules", "title_zh": "签证新规", "body": "The text.",
                                          "body_zh": "正文。", "link": "https://www.gov.cn/policy",
@@ -333,6 +349,20 @@ FORMS = {
                                     lambda w, a: {"name": "ASEAN desk", "position": "5", "criterion": "region",
                                                   "region_id": str(w.regions["ASEAN"]), "strategy": "round_robin",
                                                   "member_ids": [str(w.users["hq"]), str(w.users["hq2"])]}),
+    # Review deadlines (liaison.assignment): HQ gives "submitted" 7 days with a reminder 2 days before.
+    "review_deadlines": FormSpec("hq", lambda w: "/review/deadlines",
+                                 lambda w, a: {"days_submitted": "7", "remind_submitted": "2",
+                                               "days_needs_info": "14", "remind_needs_info": "3"}),
+    # Demands (liaison.demands): the ASEAN admin records a demand for the region.
+    "demand_new": FormSpec("asean_admin", lambda w: "/demands/new",
+                           lambda w, a: {"title": "Battery engineers", "organisation": "Wenzhou NEV Co.",
+                                         "source_kind": "enterprise", "city": "Wenzhou", "contact_name": "Li Hua",
+                                         "contact_phone": "+86 577 8888 1234", "contact_email": "lihua@nev.example",
+                                         "kind": "hire", "fields": "new-energy vehicles, battery",
+                                         "requirements": "Five years in battery systems.",
+                                         "salary_range": "400,000–600,000 CNY", "funding": "5 million CNY",
+                                         "policy_support": "Talent apartment", "deadline": "2030-12-31",
+                                         "regions": [str(w.regions["ASEAN"])]}),
     # Saved views (liaison.saved_views): a regional admin shares a view of the lead list with the region.
     "saved_view_new": FormSpec("asean_admin", lambda w: "/saved-views/new",
                                lambda w, a: {"list": "leads.index", "query": "status=submitted&sort=-submitted",
@@ -354,6 +384,27 @@ def _report_period(request, app, world):
         db.session.add(record)
         db.session.commit()
         world.report_period_id = record.id
+        db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _open_event(request, app, world):
+    """For the public registration form: an open event of the Hanoi station (``world.event_slug``)."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or callspec.params.get("form_name") != "event_register":
+        return
+    from datetime import datetime
+
+    from liaison.events.models import Event, EventStation
+
+    with app.app_context():
+        event = Event(kind="symposium", organiser="stations", title="Symposium", title_zh="座谈会",
+                      starts_at=datetime(2030, 1, 1, 9), ends_at=datetime(2030, 1, 1, 12), timezone="UTC",
+                      status="registration_open", seats_taken=0,
+                      organising=[EventStation(station_id=world.stations["hanoi"])])
+        db.session.add(event)
+        db.session.commit()
+        world.event_slug = event.slug
         db.session.remove()
 
 
@@ -392,6 +443,8 @@ def test_valid_submission_is_saved(app, client, login, world, form_name):
     response, _data, _spec = _post(app, client, login, world, form_name)
     if form_name.startswith("user_new"):  # the temporary password is shown on the answer itself
         assert response.status_code == 200 and 'id="temporary-password"' in response.get_data(as_text=True)
+    elif form_name == "api_token":  # the new token is shown once, on the answer itself
+        assert response.status_code == 200 and 'id="new-token"' in response.get_data(as_text=True)
     else:
         assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     assert snapshot(app) != before
@@ -507,6 +560,9 @@ def _cases():
     cases += [("region_edit", *c) for c in region]
     cases += [("region_edit", "code", "EUROPE", "already exists")]
     cases += [
+        ("api_token", "name", "", REQUIRED), ("api_token", "name", TEN_K, TOO_LONG),
+        ("api_token", "access", "admin", CHOICE), ("api_token", "days", "12345", CHOICE),
+        ("api_token", "station", "999999", CHOICE),
         ("profile", "profile-name", "", REQUIRED), ("profile", "profile-name", TEN_K, TOO_LONG),
         ("profile", "profile-locale", "fr", CHOICE), ("profile", "profile-locale", "", None),
         ("profile", "profile-timezone", "Mars/Olympus_Mons", CHOICE), ("profile", "profile-timezone", TEN_K, CHOICE),
@@ -578,6 +634,40 @@ def _cases():
         ("assignment_rule_new", "strategy", "bogus", CHOICE), ("assignment_rule_new", "strategy", "", None),
         ("assignment_rule_new", "member_ids", "{vol_milan}", "is not a valid choice"),
         ("assignment_rule_new", "member_ids", TEN_K, "is not a valid choice"),
+        ("review_deadlines", "days_submitted", "-1", "Number must be between 0 and 365."),
+        ("review_deadlines", "days_submitted", "366", "Number must be between 0 and 365."),
+        ("review_deadlines", "days_submitted", "five", "Not a valid integer value."),
+        ("review_deadlines", "days_submitted", TEN_K, "Not a valid integer value."),
+        ("review_deadlines", "remind_submitted", "8", "at most the deadline's days"),
+        ("review_deadlines", "days_needs_info", "", "Set the deadline too, or leave the reminder empty."),
+        ("demand_new", "title", "", REQUIRED), ("demand_new", "title", "   ", REQUIRED),
+        ("demand_new", "title", TEN_K, TOO_LONG), ("demand_new", "organisation", "", REQUIRED),
+        ("demand_new", "organisation", TEN_K, TOO_LONG), ("demand_new", "source_kind", "bogus", CHOICE),
+        ("demand_new", "kind", "bogus", CHOICE), ("demand_new", "kind", TEN_K, CHOICE),
+        ("demand_new", "city", TEN_K, TOO_LONG), ("demand_new", "contact_name", TEN_K, TOO_LONG),
+        ("demand_new", "contact_phone", "abc", PHONE), ("demand_new", "contact_phone", "+99 1234", PHONE),
+        ("demand_new", "contact_phone", TEN_K, None), ("demand_new", "contact_email", "not-an-email", EMAIL),
+        ("demand_new", "fields", "", REQUIRED), ("demand_new", "fields", " , ，、", "Name at least one field."),
+        ("demand_new", "fields", ", ".join(f"f{i}" for i in range(13)), "At most 12 fields."),
+        ("demand_new", "fields", "x" * 101, "at most 100 characters"), ("demand_new", "fields", TEN_K, TOO_LONG),
+        ("demand_new", "requirements", "", REQUIRED), ("demand_new", "requirements", "x" * 10_001, TOO_LONG),
+        ("demand_new", "salary_range", TEN_K, TOO_LONG), ("demand_new", "funding", TEN_K, TOO_LONG),
+        ("demand_new", "policy_support", TEN_K, TOO_LONG), ("demand_new", "deadline", "2030-02-30", DATE),
+        ("demand_new", "deadline", "soon", DATE), ("demand_new", "regions", "{europe}", "is not a valid choice"),
+        ("demand_new", "regions", "abc", None), ("demand_new", "regions", "", "Choose at least one region."),
+        ("event_new", "title", "", REQUIRED), ("event_new", "title", TEN_K, TOO_LONG),
+        ("event_new", "title_zh", "   ", REQUIRED), ("event_new", "kind", "bogus", CHOICE),
+        ("event_new", "organiser", "bogus", CHOICE), ("event_new", "timezone", "Mars/Base", "time zone"),
+        ("event_new", "starts_at", "tomorrow", "Not a valid datetime value"),
+        ("event_new", "ends_at", "2030-04-01T09:00", "The end cannot be before the start."),
+        ("event_new", "capacity", "-1", "Number must be between"), ("event_new", "capacity", "five", "integer"),
+        ("event_new", "online_link", "javascript:alert(1)", "https://"),
+        ("event_new", "country", "ZZ", "Choose a country"), ("event_new", "station_ids", "{milan}", "is not a valid choice"),
+        ("event_new", "description", "x" * 10_001, TOO_LONG),
+        ("event_register", "name", "", REQUIRED), ("event_register", "name", TEN_K, TOO_LONG),
+        ("event_register", "email", "not-an-email", EMAIL), ("event_register", "phone", "abc", PHONE),
+        ("event_register", "phone", TEN_K, None), ("event_register", "country", "ZZZ", None),
+        ("event_register", "organisation", "<script>" + TEN_K, TOO_LONG),
         ("saved_view_new", "name", "", REQUIRED), ("saved_view_new", "name", "   ", REQUIRED),
         ("saved_view_new", "name", TEN_K, TOO_LONG),
         ("saved_view_new", "share", "hq", "You may not share a view that way."),
@@ -603,6 +693,8 @@ def test_bad_value_is_refused_next_to_the_field(app, client, login, world, form_
         login(spec.role)
     if form_name == "station_new_regional" and value == "EUROPE":
         value = str(world.regions["EUROPE"])  # a region the regional admin does not run
+    if value == "{europe}":
+        value = str(world.regions["EUROPE"])  # a region the ASEAN admin does not run
     if value in ("{vol_milan}", "{milan}"):
         value = str(world.users["vol_milan"] if value == "{vol_milan}" else world.stations["milan"])
     before = snapshot(app)

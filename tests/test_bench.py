@@ -68,7 +68,8 @@ def test_ceiling_pages_run_on_the_generated_data(bench_data, database_url, monke
     client = ceiling.app.test_client()
     for path in ["/queue", "/queue?region=ASEAN&status=submitted&q=battery", "/queue?q=nguyen",
                  "/queue?after_submitted=2030-01-01 00:00:00&after_id=999999", "/lead/1", "/contacts",
-                 "/contacts?q=nguyen", "/station/1", "/report", "/home/3", "/leads/3"]:
+                 "/contacts?q=nguyen", "/station/1", "/report", "/home/3", "/leads/3", "/alliance",
+                 "/alliance?q=certificate+1", "/demands", "/events", "/event/1"]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert b"<table>" in response.data

@@ -184,6 +184,7 @@ def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
                              "reviewer_id": str(world.users["hq"])}, False),
         "assignment.delete": ({"rule_id": _assignment_rule(app, world)}, {}, False),
         "assignment.reapply": ({}, {}, False),
+        "assignment.deadlines": ({}, {"days_submitted": "7", "remind_submitted": "2"}, False),
         "admin.create_user": ({}, {"name": "New", "email": "new@example.org", "role": "volunteer"}, False),
         "admin.edit_user": ({"user_id": world.users["vol_hanoi"]},
                             {"name": "Renamed", "email": world.emails["vol_hanoi"], "role": "volunteer"}, False),
@@ -229,6 +230,107 @@ def payloads(world, app) -> dict[str, tuple[dict, dict, bool]]:
         "saved_views.rename": ({"view_id": _admin_saved_view(app, world)},
                                {f"v{_admin_saved_view(app, world)}-name": "Renamed"}, False),
         "saved_views.delete": ({"view_id": _admin_saved_view(app, world)}, {}, False),
+        **_event_payloads(app, world),
+        "api_tokens.index": ({}, {"name": "CSRF token", "access": "read", "days": "30", "station": ""}, False),
+        "api_tokens.revoke": ({"token_id": _admin_api_token(app, world)}, {}, False),
+        "api_tokens.admin_revoke": ({"token_id": _admin_api_token(app, world)}, {}, False),
+        **_demand_payloads(app, world),
+    }
+
+
+def _demand_payloads(app, world) -> dict:
+    """A demand for the ASEAN region and its match with the Hanoi contact (liaison.demands)."""
+    from liaison.demands.models import Demand, DemandField, DemandMatch, DemandRegion
+
+    with app.app_context():
+        try:
+            demand = Demand(title="Battery engineers", organisation="Wenzhou NEV Co.", source_kind="enterprise",
+                            kind="hire", requirements="Five years.", status="open",
+                            field_rows=[DemandField(field="battery", folded="battery")],
+                            region_rows=[DemandRegion(region_id=world.regions["ASEAN"])])
+            db.session.add(demand)
+            db.session.flush()
+            match = DemandMatch(demand_id=demand.id, contact_id=world.contacts["bangkok"],
+                                station_id=world.stations["bangkok"])
+            db.session.add(match)
+            db.session.commit()
+            demand_id, match_id = demand.id, match.id
+        finally:
+            db.session.remove()
+    form = {"title": "Battery engineers", "organisation": "Wenzhou NEV Co.", "source_kind": "enterprise",
+            "kind": "hire", "fields": "battery", "requirements": "Five years.",
+            "regions": str(world.regions["ASEAN"])}
+    return {
+        "demands.create": ({}, form, False),
+        "demands.edit": ({"demand_id": demand_id}, {**form, "title": "Renamed", "version": "1"}, False),
+        "demands.move": ({"demand_id": demand_id}, {"move": "start_matching", "version": "1"}, False),
+        "demands.record_match": ({"demand_id": demand_id}, {"contact_id": str(world.contacts["hanoi"])}, False),
+        "demands.move_match": ({"match_id": match_id}, {"move": "hold_meeting", "version": "1"}, False),
+    }
+
+
+def _admin_api_token(app, world) -> int:
+    """An unrevoked API token of the admin's (the CSRF tests post as the admin)."""
+    from datetime import datetime
+
+    from liaison.api import tokens
+    from liaison.api.models import ApiToken
+
+    with app.app_context():
+        try:
+            found = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == world.users["admin"],
+                                                                ApiToken.revoked_at.is_(None)))
+            if found is None:  # written directly: no audit entry (a refused form leaves no trace)
+                row = ApiToken(user_id=world.users["admin"], name="CSRF", prefix="c5rf0001",
+                               secret_hash=tokens.hash_token("lia_c5rf0001_x"), access="read",
+                               expires_at=datetime(2099, 1, 1))
+                db.session.add(row)
+                db.session.commit()
+                found = row.id
+            return found
+        finally:
+            db.session.remove()
+
+
+def _event_payloads(app, world) -> dict:
+    """An open event of the Hanoi station with a public registration; each POST route's payload."""
+    from datetime import datetime
+
+    from liaison.events.models import Event, EventRegistration, EventStation
+
+    with app.app_context():
+        try:
+            event = Event(kind="symposium", organiser="stations", title="Symposium", title_zh="座谈会",
+                          starts_at=datetime(2030, 1, 1, 9), ends_at=datetime(2030, 1, 1, 12), timezone="UTC",
+                          status="registration_open", seats_taken=1,
+                          organising=[EventStation(station_id=world.stations["hanoi"])])
+            db.session.add(event)
+            db.session.flush()
+            registration = EventRegistration(event_id=event.id, status="registered", source="public", name="Hoa",
+                                             email="hoa@example.org", email_normalized="hoa@example.org")
+            db.session.add(registration)
+            db.session.commit()
+            ids = {"event_id": event.id}
+            both = {**ids, "registration_id": registration.id}
+            slug = event.slug
+        finally:
+            db.session.remove()
+    return {
+        "events.create": ({}, {"kind": "salon", "organiser": "stations", "station_ids": str(world.stations["hanoi"]),
+                               "region_id": "0", "title": "Salon", "title_zh": "沙龙", "timezone": "UTC",
+                               "starts_at": "2030-01-01T09:00", "ends_at": "2030-01-01T12:00"}, False),
+        "events.edit": (ids, {"kind": "salon", "title": "Salon", "title_zh": "沙龙", "timezone": "UTC",
+                              "starts_at": "2030-01-01T09:00", "ends_at": "2030-01-01T12:00"}, False),
+        "events.move": (ids, {"move": "close_registration"}, False),
+        "events.outcome": (ids, {"participants": "3"}, False),
+        "events.invite": (ids, {"contact_ids": str(world.contacts["hanoi"])}, False),
+        "events.check_in": (both, {}, False),
+        "events.set_status": (both, {"status": "declined"}, False),
+        "events.walk_in": (ids, {"name": "Walk In"}, False),
+        "events.confirm": (both, {"station_id": str(world.stations["hanoi"])}, False),
+        "events.create_lead": (both, {"category": "expert_pool", "summary": "Met there."}, False),
+        "events_public.register": ({"slug": slug}, {"name": "Public Person", "email": "p@example.org",
+                                                    "consent": "y"}, True),
     }
 
 
@@ -385,8 +487,8 @@ def post_routes(app, world):
     routes = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():
-            if "POST" not in rule.methods:
-                continue
+            if "POST" not in rule.methods or rule.rule.startswith("/api/v1"):
+                continue  # the API: token-authenticated, CSRF-exempt, never a session (tests/test_api.py)
             values, data, _anonymous = known.get(rule.endpoint, ({}, {}, False))
             values = {**{name: _default_value(world, rule, name) for name in rule.arguments}, **values}
             routes.append((rule.endpoint, url_for(rule.endpoint, **values), data))
@@ -400,7 +502,8 @@ def test_payloads_cover_the_core_routes(app, world):
             if endpoint.split(".")[0] in {"main", "auth", "stations", "contacts", "leads", "review", "admin",
                                              "privacy_log", "consent", "rights", "reports", "privacy",
                                              "imports", "duplicates", "notifications", "jobs", "saved_views",
-                                             "assignment", "notices", "appointments", "scorecard", "exports"}}
+                                             "assignment", "notices", "appointments", "scorecard", "exports",
+                                             "api_tokens", "demands", "events", "events_public"}}
     assert core == set(payloads(world, app))
 
 
@@ -529,8 +632,11 @@ def test_log_in_renews_the_token(app, client, world):
     "duplicates.dismiss", "duplicates.merge", "duplicates.undo",
     "auth.reset_password", "notifications.read", "notifications.read_all", "notifications.preferences",
     "jobs.retry_job", "saved_views.create", "saved_views.rename", "saved_views.delete",
-    "assignment.rules", "assignment.edit", "assignment.delete", "assignment.reapply",
+    "assignment.rules", "assignment.edit", "assignment.delete", "assignment.reapply", "assignment.deadlines",
     "notices.create", "appointments.create",
+    "events.create", "events.move", "events.check_in", "events.walk_in", "events_public.register",
+    "api_tokens.index", "api_tokens.revoke", "api_tokens.admin_revoke",
+    "demands.create", "demands.edit", "demands.move", "demands.record_match", "demands.move_match",
 ])
 def test_every_core_post_route_works_with_the_right_token(app, client, world, endpoint):
     values, data, anonymous = payloads(world, app)[endpoint]
@@ -544,7 +650,7 @@ def test_every_core_post_route_works_with_the_right_token(app, client, world, en
     before = snapshot(app)
     response = client.post(url, data={**data, "csrf_token": token})
     # A temporary password is shown on the answer itself (never flashed into the cookie).
-    expected = 200 if endpoint in ("admin.create_user", "admin.reset_password") else 302
+    expected = 200 if endpoint in ("admin.create_user", "admin.reset_password", "api_tokens.index") else 302
     assert response.status_code == expected, (response.status_code, response.get_data(as_text=True)[:2000])
     assert CSRF_MESSAGE not in response.get_data(as_text=True)
     assert snapshot(app) != before  # logging out too: it replaces the user's session token

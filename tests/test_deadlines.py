@@ -134,3 +134,129 @@ def test_on_time_rates(app, world):
         assert rates["submitted"] == (2, 3)  # 2 and 4 days on time, 9 late (5 days)
         assert rates["accepted"] == (0, 0)
         db.session.remove()
+
+
+# Reminders before the deadline -------------------------------------------------------------------
+
+def test_due_soon_across_the_national_day_week(app, world, working_days):
+    """Due at the end of 14 Oct 2025 (5 working days from 30 Sep); 2 working days before is the
+    end of Sat 11 Oct (a 调休 working day), so the reminder is due from 12 Oct, Beijing time."""
+    hanoi = world.leads["hanoi_submitted"]
+    _set_since(hanoi, datetime(2025, 9, 30, 2, 0))
+
+    def due_soon(now):
+        return hanoi in set(db.session.scalars(select(TalentLead.id).where(deadlines.due_soon_condition(now))))
+
+    assert not due_soon(datetime(2025, 10, 8, 4, 0))  # still the holiday week
+    assert not due_soon(datetime(2025, 10, 11, 15, 59))  # 11 Oct, 23:59 in Beijing
+    assert due_soon(datetime(2025, 10, 11, 16, 1))  # 12 Oct, 00:01 in Beijing
+    assert due_soon(datetime(2025, 10, 14, 15, 59))
+    assert not due_soon(datetime(2025, 10, 14, 16, 1))  # overdue now: the overdue reminder's turn
+    app.config["LEAD_DEADLINE_REMINDER_DAYS"] = {"submitted": 4}  # end of 9 Oct, the first day back
+    assert not due_soon(datetime(2025, 10, 9, 15, 59)) and due_soon(datetime(2025, 10, 9, 16, 1))
+    app.config["LEAD_DEADLINE_REMINDER_DAYS"] = 0
+    assert deadlines.reminder_days() == {} and not due_soon(datetime(2025, 10, 13, 4, 0))
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Europe/Rome"])
+def test_due_soon_condition_agrees_with_the_due_dates(app, world, working_days, zone):
+    """The SQL filter picks a lead exactly when ``due_at(start, n − before) < now <= due_at(start, n)``,
+    across the Spring Festival and National Day holidays of 2025–2026."""
+    app.config["LEAD_DEADLINE_TIMEZONE"] = zone
+    app.config["LEAD_DEADLINE_REMINDER_DAYS"] = {"submitted": 2, "needs_info": 3, "accepted": 5}
+    hanoi = world.leads["hanoi_submitted"]
+    rng = random.Random(20)
+    for _ in range(60):
+        start = datetime(2025, 1, 10) + timedelta(minutes=rng.randrange(60 * 24 * 400))
+        now = start + timedelta(minutes=rng.randrange(60 * 24 * 16))
+        _set_since(hanoi, start)
+        picked = hanoi in set(db.session.scalars(select(TalentLead.id).where(deadlines.due_soon_condition(now))))
+        expected = workdays.due_at(start, 3) < now <= workdays.due_at(start, 5)
+        assert picked == expected, (start, now)
+
+
+def _notified(kind):
+    from liaison.models import Notification
+
+    return sorted(db.session.scalars(select(Notification.user_id).where(Notification.kind == kind)))
+
+
+def test_due_soon_reminder_is_sent_once_per_stay(app, world):
+    """From ``jobs run-due``: the reviewer (HQ while nobody is assigned) is told once, in their
+    language, however often the command runs; a new stay in the status is a new reminder."""
+    from liaison import jobs
+
+    hanoi = world.leads["hanoi_submitted"]
+    with app.app_context():
+        _set_since(hanoi, utcnow() - timedelta(days=2))
+        assert jobs.run_due(app)["notifications.due_soon"] == 0  # 5-day deadline, reminder 2 days before
+        _set_since(hanoi, utcnow() - timedelta(days=3, hours=1))
+        assert jobs.run_due(app)["notifications.due_soon"] == 1
+        db.session.remove()
+        assert jobs.run_due(app)["notifications.due_soon"] == 0  # already sent for this stay
+        db.session.remove()
+        hq = {world.users[k] for k in ("hq", "hq2", "admin")}
+        assert set(_notified("lead_due_soon")) == hq and len(_notified("lead_due_soon")) == len(hq)
+        from liaison.models import Notification
+        from liaison.notifications.kinds import render_message
+
+        params = db.session.scalar(select(Notification.params).where(Notification.kind == "lead_due_soon"))
+        lead = db.session.get(TalentLead, hanoi)
+        assert params["due"] == deadlines.last_day(deadlines.due_at(lead)).isoformat()
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            assert "its deadline is the end of" in render_message("lead_due_soon", params)
+        _set_since(hanoi, utcnow() - timedelta(days=3, hours=2))  # left the status and came back
+        assert jobs.run_due(app)["notifications.due_soon"] == 1
+        # Overdue: no "due soon" any more.
+        _set_since(hanoi, utcnow() - timedelta(days=6))
+        assert jobs.run_due(app)["notifications.due_soon"] == 0
+        db.session.remove()
+
+
+def test_reminders_are_not_stuck_behind_those_already_sent(app, world, monkeypatch):
+    """More overdue leads than one run queues: the next run queues the others, not the same ones."""
+    from liaison import jobs
+
+    monkeypatch.setattr(deadlines, "MAX_PER_RUN", 1)
+    with app.app_context():
+        leads = sorted(db.session.scalars(select(TalentLead.id).where(TalentLead.status == "submitted")))
+        assert len(leads) >= 2
+        for lead_id in leads:
+            _set_since(lead_id, utcnow() - timedelta(days=9))
+        counts = [jobs.run_due(app)["notifications.overdue"] for _ in range(len(leads) + 1)]
+        assert counts == [1] * len(leads) + [0]
+        db.session.remove()
+
+
+# HQ sets the deadlines in the app ---------------------------------------------------------------
+
+def test_hq_sets_deadlines_per_status_audited_with_the_config_as_default(app, client, login, world):
+    from liaison.models import AuditEntry, LeadDeadline
+
+    login("hq")
+    page = client.get("/review/deadlines").get_data(as_text=True)
+    assert 'name="days_submitted"' in page and "5 days, reminder 2 days before" in page  # the config's default
+    response = client.post("/review/deadlines", data={"days_submitted": "7", "remind_submitted": "3",
+                                                      "days_accepted": "0"})
+    assert response.status_code == 302
+    with app.test_request_context():
+        assert deadlines.deadline_days() == {"submitted": 7, "needs_info": 14}  # accepted: none now
+        assert deadlines.reminder_days() == {"submitted": 3, "needs_info": 2}
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "deadlines.update"))
+        assert entry.actor_id == world.users["hq"] and entry.details["after"] == {"submitted": [7, 3], "accepted": [0, 0]}
+        lead = db.session.get(TalentLead, world.leads["hanoi_submitted"])
+        lead.status_changed_at = utcnow() - timedelta(days=6)
+        db.session.commit()
+        assert not deadlines.is_overdue(lead)  # 7 days now, not 5
+    # The same again: nothing changes, nothing is audited; a blank field goes back to the default.
+    client.post("/review/deadlines", data={"days_submitted": "7", "remind_submitted": "3", "days_accepted": "0"})
+    client.post("/review/deadlines", data={"days_submitted": "7", "remind_submitted": "3"})
+    with app.test_request_context():
+        assert db.session.scalar(select(db.func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "deadlines.update")) == 2
+        assert deadlines.deadline_days() == {"submitted": 7, "needs_info": 14, "accepted": 30}
+        assert {row.status for row in db.session.scalars(select(LeadDeadline))} == {"submitted"}
+    zh = client.get("/review/deadlines", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert 'name="days_submitted" type="number" value="7"' in zh or 'value="7"' in zh
+    login("vol_hanoi")
+    assert client.get("/review/deadlines").status_code == 403

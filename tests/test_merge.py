@@ -22,6 +22,9 @@ from .factories import make_lead
 from .helpers import snapshot
 
 DERIVED = {"duplicate_pairs", "contact_merges"}  # recomputed on undo / the merge's own record
+# Tables where both contacts get a row under the same unique key: the survivor keeps its own.
+CLASHES = {"contact_tags", "contact_languages", "europe_school_partnership_contacts",
+           "skills_alliance_member_contacts", "event_registrations", "demand_matches", "student_service_students"}
 
 
 @pytest.fixture
@@ -58,7 +61,39 @@ def _known_rows(world, contact_id: int, tag: str) -> dict[str, dict]:
         "contact_tags": dict(contact_id=contact_id, tag=tag, position=0),
         "contact_languages": dict(contact_id=contact_id, language=tag, position=0),
         "europe_school_partnership_contacts": None,  # generic, with a partnership shared by both contacts
+        "skills_alliance_member_contacts": dict(member_id=_alliance_member(world)),  # shared by both: a clash
+        # Both contacts registered for the same event (the first one): a clash the merge must resolve.
+        "event_registrations": dict(status="registered", source="invitation", name=tag),
+        "demand_matches": dict(demand_id=_demand(world), stage="introduced"),  # the same demand: a clash
+        "student_service_students": dict(stage="abroad", level="master", school="Politecnico", field="design",
+                                         country="IT", city="Milano", stage_since=date(2025, 1, 1)),
     }
+
+
+def _demand(world) -> int:
+    """A demand from home (its source, kind and status are checked), the same for both contacts."""
+    from liaison.demands.models import Demand
+
+    demand = db.session.scalar(select(Demand).where(Demand.title == "MERGE-1"))
+    if demand is None:
+        demand = Demand(title="MERGE-1", organisation="NEV Co.", source_kind="enterprise", kind="hire",
+                        requirements="x", status="open")
+        db.session.add(demand)
+        db.session.flush()
+    return demand.id
+
+
+def _alliance_member(world) -> int:
+    """A member of the skills alliance (its kind and status are checked), the same for both contacts."""
+    from plugins.skills_alliance.models import Member
+
+    member = db.session.scalar(select(Member).where(Member.certificate_no == "MERGE-1"))
+    if member is None:
+        member = Member(station_id=world.stations["hanoi"], name="Member", country="CN", kind="enterprise",
+                        joined_on=date(2025, 1, 1), certificate_no="MERGE-1")
+        db.session.add(member)
+        db.session.flush()
+    return member.id
 
 
 def _value_for(column, connection, depth):
@@ -141,7 +176,7 @@ def pair(app, world):
 
 EXPECTED_TABLES = {"leads", "contact_consents", "privacy_reveals", "privacy_access_log", "erasure_requests",
                    "contact_tags", "contact_languages", "asean_language_title_applications",
-                   "europe_school_partnership_contacts"}
+                   "europe_school_partnership_contacts", "skills_alliance_member_contacts"}
 
 
 def test_every_referencing_table_is_covered(app, pair):
@@ -179,7 +214,7 @@ def test_merge_moves_every_reference_and_undo_restores_everything(app, login, pa
         for table in pair["tables"]:
             assert _counts(merged).get(table, 0) == 0, table
             # Rows the survivor already had under a unique key are removed (kept in the record).
-            clash = table in {"contact_tags", "contact_languages", "europe_school_partnership_contacts"}
+            clash = table in CLASHES
             assert after[table] == before_survivor[table] + (0 if clash else before_merged[table]), table
         assert db.session.scalar(select(func.count()).select_from(TalentLead)) == leads_before
         assert db.session.scalar(select(func.count()).select_from(LeadEvent)) == events_before
@@ -190,8 +225,7 @@ def test_merge_moves_every_reference_and_undo_restores_everything(app, login, pa
         assert contact.notes == "Met in Hanoi\n\nMet in Milan"
         record = db.session.scalar(select(ContactMerge))
         assert record.merged_before["name"] == "WANG Xiao Ming" and record.survivor_before["phone_e164"] is None
-        assert {entry["table"] for entry in record.removed} == {"contact_tags", "contact_languages",
-                                                                "europe_school_partnership_contacts"}
+        assert {entry["table"] for entry in record.removed} == CLASHES
         assert record.actor_id is not None and record.survivor_station_id != record.merged_station_id
         record_id = record.id
         db.session.remove()

@@ -436,6 +436,13 @@ def test_hook_liaison_merge_contacts(app, login, world):
             TalentLead.id == world.leads["milan_draft"])) == survivor
 
 
+def test_hook_liaison_event_kinds(app, login, world):
+    """A plugin's kinds of event (``<plugin>.<kind>``) join the core's; others are refused."""
+    from .test_events_kinds import check_event_kinds
+
+    check_event_kinds(app, login, world)
+
+
 def test_hook_liaison_notification_kinds(app, login, world):
     """A plugin's kinds (named ``<plugin>.<kind>``) are on everyone's settings page; the plugin
     notifies through ``notify`` and only users in scope of the station are told, in their language."""
@@ -858,3 +865,37 @@ def test_hook_liaison_retention_reasons(app, login, world):
     client.post(f"/privacy/rights/erasures/{erasure_id}/approve", data={"confirm": "y"})
     page = client.get(f"/privacy/rights/erasures/{erasure_id}").get_data(as_text=True)
     assert "Kept by the fixture for its figures" in page
+
+
+def test_hook_liaison_api_resources(app, world):
+    """Each bundled plugin's main records at /api/v1/p/<plugin>/<name>/, scoped like the pages (the
+    token user's stations, only where the plugin is on); anything but an ``ApiResource`` is recorded
+    as the plugin's error and served nowhere."""
+    from liaison.api import plugin_resources
+    from liaison.plugins import host
+
+    from .test_api import make_token
+    from .test_authorization_matrix import _plugin_records
+
+    with app.test_request_context():
+        records = _plugin_records(world)
+        hanoi, milan = make_token(app, world, "vol_hanoi"), make_token(app, world, "vol_milan")
+    client = app.test_client()
+    asean = "/api/v1/p/asean_language_title/applications/"
+    items = client.get(asean, headers={"Authorization": f"Bearer {hanoi}"}).get_json()["items"]
+    assert [item["id"] for item in items] == [records["title_app"]] and "credentials" not in items[0]
+    assert client.get(asean, headers={"Authorization": f"Bearer {milan}"}).get_json()["items"] == []
+    europe = f"/api/v1/p/europe_school_partnership/partnerships/{records['partnership']}"
+    assert client.get(europe, headers={"Authorization": f"Bearer {milan}"}).status_code == 200
+    assert client.get(europe, headers={"Authorization": f"Bearer {hanoi}"}).status_code == 404
+    errors = []
+    plugin_host = host(app)
+    original = plugin_host.startup_results
+    plugin_host.startup_results = lambda name: [("fixture_good", ["not a resource"])]
+    plugin_host.record_error, record_error = (lambda plugin, hook, exc: errors.append((plugin, hook))), \
+        plugin_host.record_error
+    try:
+        assert plugin_resources.plugin_blueprints(app) == []
+    finally:
+        plugin_host.startup_results, plugin_host.record_error = original, record_error
+    assert errors == [("fixture_good", "liaison_api_resources")]

@@ -45,7 +45,9 @@ def test_core_declaration_covers_the_core_tables_only(app):
     with app.app_context():
         plugin_tables = {t.name for t in db.metadata.sorted_tables} - classification.CORE_TABLES
         assert plugin_tables, "the bundled plugins' tables are mapped"
-        assert all(name.startswith(("asean_language_title_", "europe_school_partnership_")) for name in plugin_tables)
+        assert all(name.startswith(("asean_language_title_", "europe_school_partnership_", "student_service_",
+                                       "skills_alliance_"))
+                   for name in plugin_tables)
         assert all(isinstance(value, Sensitivity) for value in classification.fields().values())
 
 

@@ -198,8 +198,10 @@ def test_no_rows_are_loaded_into_python(app, fixture_leads, count_queries):
     with app.test_request_context():
         with count_queries() as counter:
             F.compute(_selection())
-    statements = [sql for sql in counter.statements if sql.lstrip().upper().startswith("SELECT")]
-    assert len(statements) == 8, statements
+    # (HQ's review deadlines are read once per request, not a figure.)
+    statements = [sql for sql in counter.statements if sql.lstrip().upper().startswith("SELECT")
+                  and "FROM lead_deadlines" not in sql]
+    assert len(statements) == 9, statements
     assert all("GROUP BY" in sql.upper() for sql in statements), statements
 
 
@@ -498,6 +500,127 @@ def test_plugin_sections_for_the_stations_where_they_are_on(app, login, world):
     assert login("vol_hanoi").get(f"/reports/table/europe_school_partnership.stage_country.csv?period={this_year}").status_code == 404
 
 
+def test_a_closed_period_freezes_plugin_sections_and_each_region(app, login, world, fixture_leads):
+    """Closing keeps the plugins' sections (in both languages) and each region's figures: a
+    regional admin, or HQ choosing a region, sees the region's snapshot; late corrections to a
+    plugin's records are listed apart, like the core figures'."""
+    _plugin_records(app, world)
+    hq = login("hq")
+    assert hq.post("/reports/periods/close", data={"period": "2025"}).status_code == 302
+    with app.app_context():
+        record = db.session.scalar(select(ReportPeriod).where(ReportPeriod.key == "2025"))
+        kept = record.snapshot
+        asean = str(world.regions["ASEAN"])
+        assert set(kept["sections"]) == {"en", "zh"}
+        assert kept["regions"][asean]["figures"]["totals"] == {"submitted": 7, "accepted": 4, "referred": 3, "landed": 2}
+        (section,) = [s for s in kept["regions"][asean]["sections"]["en"] if s["plugin"] == "asean_language_title"]
+        assert "europe_school_partnership" not in {s["plugin"] for s in kept["regions"][asean]["sections"]["en"]}
+        # Late corrections: the application is granted its title, an ASEAN lead is accepted.
+        from plugins.asean_language_title.models import TitleApplication
+        application = db.session.scalar(select(TitleApplication))
+        application.status, application.decision_date = "passed", date(2025, 7, 1)
+        lead = db.session.get(TalentLead, fixture_leads["L6"])
+        lead.status = "accepted"
+        db.session.add(LeadEvent(lead_id=lead.id, kind="status", to_status="accepted",
+                                 created_at=lead.submitted_at + timedelta(days=501)))
+        db.session.commit()
+    page = hq.get("/reports/?period=2025").get_data(as_text=True)
+    assert _table_rows(page, "asean_language_title.by_language") == [["Vietnamese", "1", "0"]]  # as closed
+    late = page[page.index('id="late-corrections"'):]
+    assert re.search(r"<td>Title applications by language</td><td>Vietnamese</td><td>Titles granted</td>"
+                     r"<td class=\"text-end\">0</td><td class=\"text-end\">1</td>", late)
+    rows = _csv(hq.get("/reports/table/asean_language_title.by_language.csv?period=2025"))
+    assert rows[1] == ["Vietnamese", "1", "0"]
+    # The same snapshot in Chinese: the labels kept in Chinese.
+    zh = hq.get("/reports/?period=2025", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert _table_rows(zh, "asean_language_title.by_language")[0][1:] == ["1", "0"]
+    # The ASEAN admin sees the ASEAN snapshot (4 accepted when closed, 5 today), not today's.
+    regional = login("asean_admin").get("/reports/?period=2025").get_data(as_text=True)
+    assert "the figures below are those kept then" in regional
+    assert _table_rows(regional, "funnel")[1][1] == "4"
+    assert re.search(r"<td>Funnel</td><td>Accepted</td><td>Leads</td><td class=\"text-end\">4</td>"
+                     r"<td class=\"text-end\">5</td>", regional)
+    # HQ choosing the region gets the same; a station or a category is today's, said so.
+    chosen = hq.get("/reports/?period=2025&region=ASEAN").get_data(as_text=True)
+    assert _table_rows(chosen, "funnel")[1][1] == "4"
+    station = hq.get(f"/reports/?period=2025&station={world.stations['bangkok']}").get_data(as_text=True)
+    assert re.search(r"below are today(&#39;|')s figures for your selection", station)
+    assert _table_rows(station, "funnel")[1][1] == "2"
+
+
+# Review deadlines kept (issue 15's on-time rates) -----------------------------------------------
+# Calendar days (5 to start the review, 14 to answer, 30 to refer), from the fixture's timeline:
+# on time, late, open and overdue at the end of 2025 — per deadline and per station.
+EXPECTED_ON_TIME = {"submitted": (8, 1, 1), "needs_info": (1, 0, 0), "accepted": (5, 0, 2)}
+EXPECTED_ON_TIME_STATIONS = {"hanoi": (8, 0, 1), "bangkok": (3, 0, 1), "milan": (3, 1, 1)}
+
+
+def test_review_deadlines_kept_against_the_hand_computed_fixture(app, login, world, fixture_leads):
+    with app.test_request_context():
+        kept = F.on_time(_selection())
+    totals = {status: tuple(sum(row["by_status"].get(status, {}).get(name, 0) for row in kept["by_station"])
+                            for name in ("on_time", "late", "open_overdue")) for status in kept["statuses"]}
+    assert totals == EXPECTED_ON_TIME
+    names = {world.stations[key]: key for key in ("hanoi", "bangkok", "milan")}
+    stations = {names[row["station_id"]]: tuple(sum(c[name] for c in row["by_status"].values())
+                                               for name in ("on_time", "late", "open_overdue"))
+                for row in kept["by_station"]}
+    assert stations == EXPECTED_ON_TIME_STATIONS
+    page = login("hq").get("/reports/?period=2025").get_data(as_text=True)
+    assert _table_rows(page, "on_time") == [["Review started (from submitted)", "8", "1", "88.9%", "1"],
+                                            ["Answered by the station (from needs information)", "1", "0", "100.0%", "0"],
+                                            ["Referred (from accepted)", "5", "0", "100.0%", "2"]]
+    assert _table_rows(page, "on_time_region") == [["Asean", "11", "0", "100.0%", "2"],
+                                                   ["Europe", "3", "1", "75.0%", "1"]]
+    assert ["Milan station", "Europe", "3", "1", "75.0%", "1"] in _table_rows(page, "on_time_station")
+    rows = _csv(login("hq").get("/reports/table/on_time.csv?period=2025"))
+    assert rows[0] == ["Deadline", "On time", "Late", "On-time rate", "Open, overdue"] and rows[1][1:] == ["8", "1", "88.9%", "1"]
+    # A volunteer sees their station's only.
+    hanoi = login("vol_hanoi").get("/reports/?period=2025").get_data(as_text=True)
+    assert _table_rows(hanoi, "on_time_station") == [["Hanoi station", "Asean", "8", "0", "100.0%", "1"]]
+    zh = login("hq").get("/reports/?period=2025", headers={"Accept-Language": "zh"}).get_data(as_text=True)
+    assert _table_rows(zh, "on_time")[0][1:] == ["8", "1", "88.9%", "1"]
+
+
+@pytest.mark.parametrize("working", [False, True])
+def test_review_deadlines_kept_agree_with_the_deadline_rules(app, world, working):
+    """The SQL figures (a calendar of due dates joined in SQL for working days) agree with the
+    deadline rules applied lead by lead (``on_time_rates``), across the Spring Festival and the
+    National Day weeks of 2025."""
+    import random
+
+    from liaison.assignment.services import on_time_rates
+
+    app.config["LEAD_DEADLINE_WORKING_DAYS"] = working
+    rng = random.Random(13)
+    with app.test_request_context():
+        hq = world.users["hq"]
+        for n in range(40):
+            station = rng.choice(["hanoi", "bangkok", "milan"])
+            at = D(2025, 1, 20) + timedelta(minutes=rng.randrange(60 * 24 * 330))
+            lead = TalentLead(contact_id=world.contacts[station], station_id=world.stations[station],
+                              submitter_id=world.users[f"vol_{station}"], category="employment", summary=f"R{n}",
+                              status="submitted", submitted_at=at, created_at=at, updated_at=at, status_changed_at=at)
+            db.session.add(lead)
+            db.session.flush()
+            previous = "draft"
+            for status in ("submitted", "under_review", "needs_info", "submitted", "under_review", "accepted",
+                           "referred")[: rng.randrange(1, 8)]:
+                db.session.add(LeadEvent(lead_id=lead.id, actor_id=hq, kind="status", from_status=previous,
+                                         to_status=status, created_at=at))
+                previous, lead.status = status, status
+                at += timedelta(hours=rng.randrange(1, 24 * 40))
+        db.session.commit()
+        kept = F.on_time(_selection())
+        start, end = periods.named("2025").utc_bounds()
+        expected = on_time_rates(start, end)
+        for status in kept["statuses"]:
+            on, late = (sum(row["by_status"].get(status, {}).get(name, 0) for row in kept["by_station"])
+                        for name in ("on_time", "late"))
+            assert (on, on + late) == expected[status], status
+        db.session.remove()
+
+
 def test_figures_are_recomputed_when_the_data_changes(app, world, fixture_leads, count_queries):
     """The per-process cache of computed figures never serves figures of older data."""
     with app.test_request_context():
@@ -514,7 +637,7 @@ def test_figures_are_recomputed_when_the_data_changes(app, world, fixture_leads,
         app.config["REPORTS_CACHE_SECONDS"] = 0
         with count_queries() as counter:
             services.live_figures(selection)
-        assert len([s for s in counter.statements if "GROUP BY" in s.upper()]) == 8
+        assert len([s for s in counter.statements if "GROUP BY" in s.upper()]) == 9
 
 
 def test_lead_counts_read_the_covering_index(app, world, fixture_leads, database_url):

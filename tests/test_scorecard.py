@@ -257,3 +257,53 @@ def test_bundled_plugins_add_their_figures(app, login, world, fixture):
     page = login("hq").get("/reports/scorecard/?year=2025").get_data(as_text=True)
     assert "Title applications submitted" in page and "School partnerships recorded" in page
     assert "School partnerships recorded" not in login("vol_hanoi").get("/reports/scorecard/?year=2025").get_data(as_text=True)
+
+
+def test_plugin_figures_are_weighted_and_count_in_the_score(app, login, world, fixture):
+    """HQ weighs a plugin's figure like the core's (per year, stored, audited); it counts in the
+    score and the ranking; 0 until set."""
+    from liaison.models import User
+    from liaison.plugins import activation
+    from plugins.asean_language_title import scorecard as asean_scorecard
+
+    with app.test_request_context():
+        admin = db.session.get(User, world.users["admin"])
+        activation.set_enabled("asean_language_title", True, admin, region_id=world.regions["ASEAN"])
+        db.session.commit()
+    key = "asean_language_title.applications"
+    original = asean_scorecard.figures
+
+    def figures(year, station_ids):  # Bangkok: 4 applications, Hanoi: 1
+        found = original(year, station_ids)
+        for figure in found:
+            if figure.key.endswith("applications"):
+                figure.values = {world.stations["bangkok"]: 4, world.stations["hanoi"]: 1}
+        return found
+
+    asean_scorecard.figures = figures
+    try:
+        client = login("hq")
+        page = client.get("/reports/scorecard/?year=2025").get_data(as_text=True)
+        assert 'name="w_asean_language_title__applications"' in page
+        with app.test_request_context():
+            cards, extra = services.scorecard(2025, None)
+            before = {k: c.score for k, c in _by_station(world, cards).items()}
+            assert services.weights_for(2025, extra)[key] == 0.0
+        data = {"year": "2025", **{f"w_{k}": str(v) for k, v in services.DEFAULT_WEIGHTS.items()},
+                "w_asean_language_title__applications": "10", "w_asean_language_title__granted": "0"}
+        assert client.post("/reports/scorecard/weights", data=data).status_code == 302
+        with app.test_request_context():
+            assert db.session.get(ScorecardWeights, 2025).weights[key] == 10.0
+            cards, extra = services.scorecard(2025, None)
+            after = {k: c.score for k, c in _by_station(world, cards).items()}
+            assert after["bangkok"] == pytest.approx(before["bangkok"] + 10.0)  # the best: the whole weight
+            assert after["hanoi"] == pytest.approx(before["hanoi"] + 2.5)  # 10 × 1 ÷ 4
+            assert after["milan"] == before["milan"]
+            entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "scorecard.weights")).one()
+            assert entry.details["before"][key] == 0.0 and entry.details["after"][key] == 10.0
+        bad = client.post("/reports/scorecard/weights", data={**data, "w_asean_language_title__applications": "101"})
+        assert bad.status_code == 200 and "Number must be between 0 and 100." in bad.get_data(as_text=True)
+        hanoi = login("vol_hanoi").get("/reports/scorecard/?year=2025").get_data(as_text=True)
+        assert "Title applications submitted" in hanoi and "2.50" in hanoi
+    finally:
+        asean_scorecard.figures = original

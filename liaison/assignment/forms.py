@@ -88,3 +88,51 @@ class RuleForm(BaseForm):
 
 class ConfirmForm(BaseForm):
     """A POST with only the CSRF token (delete, re-apply)."""
+
+
+# Review deadlines (/review/deadlines) ------------------------------------------------------------
+
+DEADLINE_STATUSES = ("submitted", "under_review", "needs_info", "accepted", "referred")
+
+
+class DeadlinesForm(BaseForm):
+    """HQ's deadline per status: days allowed in it (0: none; blank: the configured default) and
+    how many days before it the reminder goes out."""
+
+    def rows(self):
+        return [(status, getattr(self, f"days_{status}"), getattr(self, f"remind_{status}"))
+                for status in DEADLINE_STATUSES]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for _status, days, remind in self.rows():
+            if days.data is None and remind.data is not None:
+                days.errors = list(days.errors) + [_("Set the deadline too, or leave the reminder empty.")]
+                valid = False
+            elif days.data is not None and remind.data is not None and remind.data > days.data:
+                remind.errors = list(remind.errors) + [_("The reminder cannot come before the status begins: "
+                                                         "at most the deadline's days.")]
+                valid = False
+        return valid
+
+    def values(self) -> dict:
+        return {status: None if days.data is None else (days.data, remind.data or 0)
+                for status, days, remind in self.rows()}
+
+
+def _deadline_fields() -> None:
+    from ..models import LeadStatus
+    from ..models.deadlines import MAX_DEADLINE_DAYS
+    from wtforms.validators import Optional
+
+    for status in DEADLINE_STATUSES:
+        label = LeadStatus.label_of(status)
+        setattr(DeadlinesForm, f"days_{status}", IntegerField(
+            _l("Days in “%(status)s”", status=label), validators=[Optional(), NumberRange(0, MAX_DEADLINE_DAYS)],
+            description=_l("0: no deadline; empty: the default.")))
+        setattr(DeadlinesForm, f"remind_{status}", IntegerField(
+            _l("Reminder, days before (“%(status)s”)", status=label),
+            validators=[Optional(), NumberRange(0, MAX_DEADLINE_DAYS)]))
+
+
+_deadline_fields()

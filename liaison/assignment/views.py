@@ -1,7 +1,7 @@
 """HQ's assignment rules (``/review/rules``) and the reviewers' workload (``/review/workload``)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -112,3 +112,33 @@ def lead_due(lead):
 
     due = due_at(lead)
     return due, due is not None and due < utcnow()
+
+
+@bp.route("/deadlines", methods=["GET", "POST"])
+@roles_required(Role.HQ_REVIEWER)
+def deadlines():
+    """HQ's review deadlines per status, the configuration's values as defaults."""
+    from ..assignment import workdays
+    from ..models import LeadStatus
+    from ..notifications import deadlines as rules
+    from .forms import DEADLINE_STATUSES, DeadlinesForm
+
+    kept = rules.stored()
+    data = {}
+    for status in DEADLINE_STATUSES:
+        if status in kept:
+            data[f"days_{status}"], data[f"remind_{status}"] = kept[status]
+    form = DeadlinesForm(data=data if request.method == "GET" else None)  # a field left out: the default
+    if form.validate_on_submit():
+        if rules.save(form.values(), current_user):
+            flash(_("The review deadlines are saved."), "success")
+        else:
+            flash(_("Nothing changed."), "info")
+        return redirect(url_for("assignment.deadlines"))
+    defaults = rules.configured_days()
+    return render_template("assignment/deadlines.html", form=form,
+                           defaults={s: (defaults.get(s), rules.configured_reminder_days(s) if s in defaults else None)
+                                     for s in DEADLINE_STATUSES},
+                           effective=rules.deadline_days(), reminders=rules.reminder_days(),
+                           working_days=workdays.enabled(),
+                           labels={s: LeadStatus.label_of(s) for s in DEADLINE_STATUSES})

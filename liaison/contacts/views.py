@@ -6,11 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from .. import plugins
 from ..forms import prefill
-from ..i18n import display_name, name_order
+from ..i18n import display_name, is_chinese, name_order
 from ..duplicates import matching
 from ..models import Contact, Station, StationStatus, TalentLead, db
 from ..pagination import keyset_page
@@ -38,10 +38,13 @@ def recordable_stations() -> list[Station]:
 def index():
     form = ContactSearchForm(request.args)
     stations = db.session.scalars(visible_stations_query()).all()
-    form.station.choices = [("", _("All stations"))] + [(str(s.id), display_name(s)) for s in stations]
+    chinese = is_chinese()
+    form.station.choices = [("", _("All stations"))] + [(str(s.id), display_name(s, chinese=chinese)) for s in stations]
     station_id = parse_id(form.station.data)
+    # Every visible station is in the session already (``stations`` holds them for the whole view):
+    # a contact's station comes from the identity map, without a second query.
     stmt = services.search(current_user, q=form.q.data, station_id=station_id, kind=form.kind.data,
-                           tag=form.tag.data).options(selectinload(Contact.station)).order_by(*name_order(Contact))
+                           tag=form.tag.data).options(lazyload(Contact.station)).order_by(*name_order(Contact))
     page = keyset_page(stmt, per_page=25)
     masking.masker().prefetch(page.items)  # the page's reveals in one query
     # recordable_stations() without loading the stations a second time

@@ -73,9 +73,10 @@ def _check(lead: TalentLead, action: str) -> None:
 
 
 def create_lead(contact: Contact, data: dict, actor: User, *, token: str | None = None,
-                submit: bool = False, extra: dict | None = None) -> TalentLead:
+                submit: bool = False, extra: dict | None = None, sources: dict | None = None) -> TalentLead:
     """Create a draft (and submit it if asked) once per form token: a resent form — a double
-    click, a browser retry — returns the lead the first one created."""
+    click, a browser retry — returns the lead the first one created. ``sources`` sets where the
+    lead came from (``{"source_event_id": …}``; only ``source_*`` columns)."""
     existing = by_token(token)
     if existing is not None:
         return existing
@@ -84,6 +85,9 @@ def create_lead(contact: Contact, data: dict, actor: User, *, token: str | None 
     for name in LEAD_FIELDS:
         if name in data:
             setattr(lead, name, _value(name, data))
+    for name, value in (sources or {}).items():
+        if name.startswith("source_") and hasattr(TalentLead, name):
+            setattr(lead, name, value)
     lead.station = contact.station
     db.session.add(lead)
     db.session.add(LeadEvent(lead=lead, actor_id=actor.id, kind=LeadEventKind.CREATED, to_status=LeadStatus.DRAFT))

@@ -26,13 +26,16 @@ bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 def filter_form(sort: str = "-updated") -> tuple[LeadFilterForm, LeadFilters]:
     """The filter form from the query string, with choices in the user's scope."""
-    from ..i18n import display_name
+    from ..i18n import display_name, is_chinese
 
     form = LeadFilterForm(request.args)
     form.status.choices = [("", _("Any status")), ("open", _("Open (not closed)"))] + LeadStatus.choices()
     form.category.choices = [("", _("Any category"))] + LeadCategory.choices()
-    stations = db.session.scalars(visible_stations_query()).all()
-    form.station.choices = [("", _("Any station"))] + [(str(s.id), display_name(s)) for s in stations]
+    # Only the columns the choices need: HQ sees every station, and full rows cost more than the query.
+    stations = db.session.execute(visible_stations_query().with_only_columns(
+        Station.id, Station.name, Station.name_zh, Station.region_id)).all()
+    chinese = is_chinese()
+    form.station.choices = [("", _("Any station"))] + [(str(s.id), display_name(s, chinese=chinese)) for s in stations]
     regions = {s.region_id for s in stations}
     from ..scope import visible_regions_query
 
@@ -93,11 +96,15 @@ def create():
         except IllegalMove as exc:
             form.form_errors.append(exc.message)
         else:
-            if lead.status == LeadStatus.SUBMITTED:
+            lead_id, submitted = lead.id, lead.status == LeadStatus.SUBMITTED
+            # Committed: end the read that followed the commit (the plugins' events reload the
+            # lead) now rather than at teardown — on SQLite a POST's transaction holds the write lock.
+            db.session.rollback()
+            if submitted:
                 flash(_("The lead has been submitted to HQ."), "success")
             else:
                 flash(_("The draft has been saved. Submit it to HQ when it is ready."), "success")
-            return redirect(url_for("leads.detail", lead_id=lead.id))
+            return redirect(url_for("leads.detail", lead_id=lead_id))
     return render_template("leads/form.html", form=form, contact=contact, lead=None)
 
 
@@ -108,7 +115,7 @@ DETAIL_OPTIONS = (
     joinedload(TalentLead.station).joinedload(Station.region),
     joinedload(TalentLead.submitter),
     joinedload(TalentLead.reviewer),
-    selectinload(TalentLead.events).selectinload(LeadEvent.actor),
+    selectinload(TalentLead.events).joinedload(LeadEvent.actor),
     selectinload(TalentLead.attachments),
 )
 

@@ -45,8 +45,12 @@ from .privacy import (
 from .reports import ReportPeriod
 from .saved_views import SavedView, Sharing
 from .scorecard import ScorecardWeights
+from .deadlines import LeadDeadline
 from .station import Region, Station
 from .user import User, region_admin, station_membership
+from ..events.models import Event, EventRegistration, EventStation  # noqa: E402  (events' tables)
+from ..api.models import ApiIdempotencyKey, ApiToken, TokenAccess  # noqa: E402  (the REST API's tables)
+from ..demands.models import Demand, DemandField, DemandMatch, DemandMatchEvent, DemandRegion  # noqa: E402  (demands' tables)
 
 __all__ = [
     "AuditEntry", "Base", "Contact", "ContactKind", "ContactLanguage", "ContactTag", "ImportBatch", "ImportRow", "HostKind", "LandingKind", "LeadCategory",
@@ -56,7 +60,7 @@ __all__ = [
     "AccessAction", "AccessLogEntry", "AccessLogField", "ConsentSource", "ContactConsent", "ErasureFlag",
     "ErasureRequest", "ErasureStatus", "LawfulBasis", "Purpose", "RetentionException", "RetentionRun",
     "RetentionRunCount", "RevealGrant", "RevealReason", "Sensitivity",
-    "ReportPeriod", "ScorecardWeights",
+    "ReportPeriod", "ScorecardWeights", "LeadDeadline",
     "ContactMerge", "DuplicatePair", "PairStatus", "contact_name_keys",
     "ExportRecord", "ExportStation",
     "Channel", "EmailState", "JobRun", "JobStatus", "Notification", "NotificationPreference",

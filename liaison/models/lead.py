@@ -60,6 +60,10 @@ class TalentLead(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(default=1)
     # Summary and field folded for search (liaison.search), kept up to date on every flush.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The event the lead came from (``liaison.events``), if any.
+    source_event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), index=True)
+    # The demand the lead came from (``liaison.demands``: an intent signed on a match), if any.
+    source_demand_id: Mapped[int | None] = mapped_column(ForeignKey("demands.id", ondelete="SET NULL"), index=True)
 
     __mapper_args__ = {"version_id_col": version}
 

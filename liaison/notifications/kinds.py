@@ -88,6 +88,10 @@ def render_message(kind_name: str, params: dict) -> str:
         values["station"] = display_name(values.get("station_name"), values.get("station_name_zh"))
     if "status" in values:
         values["status"] = str(LeadStatus.label_of(values["status"]))
+    if "match_stage" in values:  # a demand match's stage (liaison.demands)
+        from ..demands.models import MatchStage
+
+        values["match_stage"] = str(MatchStage.label_of(values["match_stage"]))
     if kind is None:
         return str(_l("A notification (%(kind)s)", kind=kind_name))
     try:

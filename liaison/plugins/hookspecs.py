@@ -297,6 +297,14 @@ def liaison_merge_contacts(survivor, merged):
 # Notifications -------------------------------------------------------------------------------
 
 @hookspec
+def liaison_event_kinds():
+    """Return ``EventKind`` entries (``liaison.events.kinds``): kinds of event the plugin adds to
+    the core's (symposium, matchmaking, roadshow …). Called for every installed plugin; name each
+    ``<plugin>.<kind>`` (other names are ignored and logged as the plugin's error).
+    """
+
+
+@hookspec
 def liaison_notification_kinds():
     """Return ``NotificationKind`` entries (``liaison.notifications``) for the plugin's events.
 
@@ -342,4 +350,20 @@ def liaison_search_results(q, user):
     ``liaison.scope.scoped(stmt, Model, user, plugin=NAME)``: a record of a station the user may
     not see, or where the plugin is off, must not be returned. Never put a contact's masked
     fields (e-mail, phone, notes, original-script name) in ``title`` or ``detail``.
+    """
+
+
+# REST API --------------------------------------------------------------------------------------
+
+@hookspec
+def liaison_api_resources():
+    """Return ``ApiResource`` entries (``liaison.api.resources``): the plugin's record types that
+    the REST API exposes, read-only, at ``/api/v1/p/<plugin>/<name>/`` and ``…/<id>``.
+
+    Called once per app at start-up for every installed plugin. Each entry names the URL segment
+    ``name``, the station-owned ``model``, the marshmallow ``schema`` of one record (unique class
+    name: it appears in the OpenAPI document), loader ``options`` and the list's ``order_by``.
+    The API scopes every query itself (the token user's scope, the plugin's activation, a
+    station-restricted token's station). Refer to contacts by id; never put a contact's masked
+    fields in the schema.
     """

@@ -72,7 +72,7 @@ CORE_FIELDS: dict[str, Sensitivity] = {
         id=N, contact_id=N, station_id=N, submitter_id=N, category=N, field=P, summary=P, wants=P, offer=P,
         priority=N, status=N, reviewer_id=N, referral_target=N, landed_on=N, landing_kind=N, landing_note=P,
         submitted_at=N, status_changed_at=N, submission_token=N, version=N, search_text=P, created_at=N,
-        updated_at=N,
+        updated_at=N, source_demand_id=N, source_event_id=N,
     ),
     **_table("lead_events", id=N, lead_id=N, actor_id=N, created_at=N, kind=N, from_status=N, to_status=N, text=P),
     **_table(
@@ -106,6 +106,7 @@ CORE_FIELDS: dict[str, Sensitivity] = {
         reopened_at=N, reopened_by_id=N, reopen_reason=P,
     ),
     **_table("scorecard_weights", year=N, weights=N, updated_at=N, updated_by_id=N),
+    **_table("lead_deadlines", status=N, days=N, reminder_days=N, updated_at=N, updated_by_id=N),
     # Notifications (their parameters may quote a contact's name) and the job queue.
     **_table(
         "notifications",
@@ -126,6 +127,43 @@ CORE_FIELDS: dict[str, Sensitivity] = {
         "appointments",
         id=N, user_id=N, station_id=N, appointed_on=P, term_start=P, term_end=P, appointing_body=N,
         letter_number=P, created_by_id=N, created_at=N, ended_at=N,
+    ),
+    # Demands from home (liaison.demands): the organisation's texts are not about a person, its
+    # contact person's name, phone and e-mail are; matches' notes and timeline notes may name people.
+    **_table(
+        "demands",
+        id=N, title=N, organisation=N, source_kind=N, city=N, contact_name=P, contact_phone=P, contact_email=P,
+        kind=N, requirements=N, salary_range=N, funding=N, policy_support=N, deadline=N, status=N,
+        status_changed_at=N, created_by_id=N, search_text=N, version=N, created_at=N, updated_at=N,
+    ),
+    **_table("demand_fields", demand_id=N, field=N, folded=N, position=N),
+    **_table("demand_regions", demand_id=N, region_id=N),
+    **_table(
+        "demand_matches",
+        id=N, demand_id=N, contact_id=N, station_id=N, lead_id=N, event_id=N, stage=N, stage_changed_at=N, note=P,
+        created_by_id=N, version=N, created_at=N, updated_at=N,
+    ),
+    **_table("demand_match_events", id=N, match_id=N, actor_id=N, created_at=N, from_stage=N, to_stage=N, note=P),
+    **_table("event_demands", event_id=N, demand_id=N),
+    # Events (liaison.events): the events themselves are not about a person (their notes may name
+    # people); registrations hold the person's details as they gave them (public form, walk-in).
+    **_table(
+        "events",
+        id=N, slug=N, kind=N, organiser=N, region_id=N, title=N, title_zh=N, description=N, starts_at=N, ends_at=N,
+        timezone=N, venue=N, online_link=N, city=N, country=N, capacity=N, seats_taken=N, registration_opens_at=N,
+        registration_closes_at=N, status=N, cancel_reason=P, participants=N, outcome_notes=P, created_by_id=N,
+        version=N, created_at=N, updated_at=N,
+    ),
+    **_table("event_stations", event_id=N, station_id=N),
+    **_table("event_target_fields", event_id=N, position=N, field=N),
+    **_table("event_partners", event_id=N, position=N, name=N),
+    **_table("event_photo_links", event_id=N, position=N, url=P),
+    **_table(
+        "event_registrations",
+        id=N, event_id=N, contact_id=N, token=N, status=N, source=N, name=P, name_original=P, email=P,
+        email_normalized=P, phone=P, phone_e164=P, organisation=P, field=P, country=P, search_text=P, sort_name=P,
+        consent_given_at=N, consent_text_version=N, invited_at=N, invited_by_id=N, registered_at=N,
+        checked_in_at=N, checked_in_by_id=N, created_at=N,
     ),
     # Saved views: a list's query string (its search text may name a person).
     **_table(
@@ -175,6 +213,14 @@ CORE_FIELDS: dict[str, Sensitivity] = {
     ),
     **_table("retention_runs", id=N, started_at=N, finished_at=N, dry_run=N, triggered_by_id=N),
     **_table("retention_run_counts", run_id=N, rule=N, count=N),
+    # REST API (liaison.api): tokens (a hash of the secret, no personal data) and the stored answers of
+    # creating requests, which may hold a created contact's fields.
+    **_table(
+        "api_tokens",
+        id=N, user_id=N, name=N, prefix=N, secret_hash=N, access=N, expires_at=N, station_id=N, created_at=N,
+        last_used_at=N, revoked_at=N, revoked_by_id=N,
+    ),
+    **_table("api_idempotency_keys", id=N, token_id=N, key=N, fingerprint=N, status_code=N, response=P, created_at=N),
 }
 
 CORE_TABLES: frozenset[str] = frozenset(name.split(".", 1)[0] for name in CORE_FIELDS)

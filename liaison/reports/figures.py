@@ -20,6 +20,7 @@ query — the same definition, so both databases give the same figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, distinct, extract, func, select
@@ -146,6 +147,7 @@ def compute(selection: Selection) -> dict[str, Any]:
     figures["contacts_by_kind"] = contacts["by_kind"]
     figures["contacts_by_country"] = contacts["by_country"]
     moved = moved_in_period(selection)
+    figures["on_time"] = on_time(selection)
     figures["summary"] = {
         "contacts": sum(contacts["by_kind"].values()),
         "submitted": sum(figures["by_status"].values()),
@@ -320,3 +322,117 @@ def contacts_by(selection: Selection) -> dict[str, dict[str, int]]:
     return {"by_kind": dict(sorted(by_kind.items())),
             "by_country": dict(sorted(by_country.items(), key=lambda item: (-item[1], item[0])))}
 
+
+
+# Review deadlines kept -----------------------------------------------------------------------
+
+def on_time(selection: Selection, now: datetime | None = None) -> dict[str, Any]:
+    """The review deadlines (``liaison.notifications.deadlines``) kept in the period, per status
+    with a deadline and per station (counted in SQL, one statement):
+
+    * ``on_time`` / ``late`` — stays in the status that ended in the period (the lead moved on),
+      before or after their deadline;
+    * ``open_overdue`` — stays still open at the end of the period (now, for a period not yet
+      over) and past their deadline then.
+
+    A stay runs from the status event that entered it to the lead's next status event. Deadlines
+    are those in force now, in working days (Chinese calendar) or calendar days as configured."""
+    from ..assignment import workdays
+    from ..models import LeadEventKind, utcnow
+    from ..notifications.deadlines import deadline_days
+
+    days = deadline_days()
+    if not days:
+        return {"statuses": [], "by_station": []}
+    start, end = selection.period.utc_bounds()
+    as_of = min(end, now or utcnow())
+    events = LeadEvent.__table__
+    # One ordered pass over the status events (``ix_lead_events_status_timeline`` covers it, in
+    # the window's order): each stay with the moment the lead's next status event ended it.
+    timeline = (select(events.c.lead_id, events.c.to_status.label("status"), events.c.created_at.label("entered_at"),
+                       func.lead(events.c.created_at).over(partition_by=events.c.lead_id,
+                                                           order_by=(events.c.created_at, events.c.id))
+                       .label("left_at"))
+                .where(events.c.kind == LeadEventKind.STATUS,
+                       # Only leads a counted stay can belong to: one that ended in the period
+                       # moved the lead since its start; one still open is the lead's status or
+                       # ended after the period (both: the lead moved since the start).
+                       events.c.lead_id.in_(select(TalentLead.id).where(
+                           (TalentLead.status_changed_at >= start) | TalentLead.status.in_(list(days)))))
+                ).subquery("timeline")
+    stays = (select(timeline.c.status, timeline.c.entered_at, timeline.c.left_at, TalentLead.station_id)
+             .join(TalentLead, TalentLead.id == timeline.c.lead_id)
+             .where(timeline.c.status.in_(list(days)), timeline.c.entered_at < as_of,
+                    *selection.lead_conditions(by_submission=False, covered=False))).subquery("stays")
+    if workdays.enabled():
+        due = _working_due(stays, days, selection.period, as_of)
+        due_column, stmt_from = due.c.due, stays.outerjoin(due, and_(due.c.status == stays.c.status,
+                                                                       due.c.day == _local_day(stays.c.entered_at)))
+        # Before the calendar's first day: due long before the period began (late, overdue).
+        before = lambda moment: func.coalesce(due_column < moment, True)  # noqa: E731
+        on_or_before_due = lambda moment: func.coalesce(moment <= due_column, False)  # noqa: E731
+    else:
+        stmt_from = stays
+        deadline = case(*[(stays.c.status == status, n) for status, n in days.items()], else_=0)
+        if _dialect() == "postgresql":
+            due_column = stays.c.entered_at + func.make_interval(0, 0, 0, deadline)
+            before = lambda moment: due_column < moment  # noqa: E731
+            on_or_before_due = lambda moment: moment <= due_column  # noqa: E731
+        else:
+            due_jd = func.julianday(stays.c.entered_at) + deadline
+            before = lambda moment: due_jd < func.julianday(moment)  # noqa: E731
+            on_or_before_due = lambda moment: func.julianday(moment) <= due_jd  # noqa: E731
+    ended = and_(stays.c.left_at >= start, stays.c.left_at < end)
+    still_open = (stays.c.left_at.is_(None)) | (stays.c.left_at >= as_of)
+    counted = (select(stays.c.status, stays.c.station_id,
+                      func.sum(case((and_(ended, on_or_before_due(stays.c.left_at)), 1), else_=0)).label("on_time"),
+                      func.sum(case((and_(ended, ~on_or_before_due(stays.c.left_at)), 1), else_=0)).label("late"),
+                      func.sum(case((and_(still_open, before(as_of)), 1), else_=0)).label("open_overdue"))
+               .select_from(stmt_from).group_by(stays.c.status, stays.c.station_id)).subquery("counted")
+    stmt = (select(counted, Station.name, Station.name_zh, Region.code.label("region"),
+                   Region.name.label("region_name"), Region.name_zh.label("region_name_zh"))
+            .select_from(counted)
+            .join(Station, Station.id == counted.c.station_id).join(Region, Region.id == Station.region_id)
+            .where((counted.c.on_time > 0) | (counted.c.late > 0) | (counted.c.open_overdue > 0))
+            .order_by(Region.code, Station.sort_key, Station.id))
+    rows: list[dict[str, Any]] = []
+    for row in db.session.execute(stmt):
+        if not rows or rows[-1]["station_id"] != row.station_id:
+            rows.append({"station_id": row.station_id, "name": row.name, "name_zh": row.name_zh,
+                         "region": row.region, "region_name": row.region_name,
+                         "region_name_zh": row.region_name_zh, "by_status": {}})
+        rows[-1]["by_status"][row.status] = {"on_time": _int(row.on_time), "late": _int(row.late),
+                                             "open_overdue": _int(row.open_overdue)}
+    return {"statuses": list(days), "days": days, "working_days": workdays.enabled(), "by_station": rows,
+            "as_of": as_of.isoformat(timespec="seconds")}
+
+
+def _local_day(column):
+    """The bureau's calendar day ("YYYY-MM-DD") of a stored UTC timestamp, at the deadline time
+    zone's offset (fixed: Asia/Shanghai has no summer time)."""
+    from ..assignment import workdays
+
+    offset = workdays.zone().utcoffset(datetime.now()) or timedelta()
+    minutes = int(offset.total_seconds() // 60)
+    if _dialect() == "postgresql":
+        return func.to_char(column + func.make_interval(0, 0, 0, 0, 0, minutes), "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", column, f"{minutes:+d} minutes")
+
+
+def _working_due(stays, days: dict[str, int], period: Period, as_of: datetime):
+    """(status, local day, due) for every day a counted stay may have begun on since its
+    deadline could still fall in the period — a few hundred rows, computed with the Chinese
+    calendar and joined in SQL."""
+    from sqlalchemy import DateTime, String, column, values
+
+    from ..assignment import workdays
+
+    rows = []
+    last = (as_of + timedelta(days=1)).date()
+    for status, n in days.items():
+        day = period.first - timedelta(days=2 * n + 30)
+        while day <= last:
+            rows.append((status, day.isoformat(), workdays.due_at(workdays._utc_midnight(day, workdays.zone()), n)))
+            day += timedelta(days=1)
+    return values(column("status", String), column("day", String), column("due", DateTime),
+                  name="deadline_calendar").data(rows).cte("deadline_calendar")

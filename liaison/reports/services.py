@@ -69,6 +69,8 @@ class ReportView:
     from_snapshot: bool = False
     differences: list[dict[str, Any]] = field(default_factory=list)
     sections: list[ReportSection] = field(default_factory=list)
+    regions: tuple[int, ...] | None = None  # the regions whose snapshot is shown
+    sections_today: bool = False  # a snapshot kept before sections were frozen: today's sections
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.all_tables() if t.key == key), None)
@@ -133,20 +135,47 @@ def live_figures(selection: F.Selection) -> dict[str, Any]:
     return figures
 
 
-def build(selection: F.Selection, *, with_sections: bool = True) -> ReportView:
-    """The report for ``selection``: for a closed period over the whole bureau, the snapshot and
-    how today's data differs from it; otherwise today's figures."""
+def build(selection: F.Selection, *, with_sections: bool = True, regions: tuple[int, ...] | None = None) -> ReportView:
+    """The report for ``selection``: for a closed period, the snapshot kept for the selection —
+    the whole bureau's, or one region's (or a regional admin's set of regions, ``regions``) — and
+    how today's data differs from it (plugins' sections included); otherwise today's figures."""
     closed = closed_period(selection.period.key) if selection.period.closable else None
     live = live_figures(selection)
-    if closed is not None and whole_bureau(selection):
-        snapshot = closed.snapshot.get("figures", {})
+    kept = snapshot_for(closed, selection, regions) if closed is not None else None
+    if kept is not None:
+        snapshot = kept.get("figures", {})
         view = ReportView(selection, snapshot, tables(snapshot), closed, True)
         view.differences = differences(view.tables, tables(live))
+        view.regions = regions if selection.station_ids is not None else None
     else:
         view = ReportView(selection, live, tables(live), closed, False)
     if with_sections:
-        view.sections = plugin_sections(selection)
+        today = plugin_sections(selection)
+        if kept is not None and "sections" in kept:
+            view.sections = thaw_sections(kept["sections"])
+            view.differences += differences([t for s in view.sections for t in s.tables],
+                                            [t for s in today for t in s.tables], sections=True)
+        else:
+            view.sections = today
+            view.sections_today = kept is not None
     return view
+
+
+def snapshot_for(record: ReportPeriod, selection: F.Selection, regions: tuple[int, ...] | None) -> dict | None:
+    """The part of a closed period's snapshot that is about ``selection``: the whole bureau's
+    (every station, every category), or the figures kept for exactly ``regions`` (every station
+    of those regions, every category); ``None`` when none was kept for it."""
+    if selection.category:
+        return None
+    if selection.station_ids is None:
+        return record.snapshot
+    if not regions:
+        return None
+    return (record.snapshot.get("regions") or {}).get(region_key(regions))
+
+
+def region_key(regions: Iterable[int]) -> str:
+    return ",".join(str(r) for r in sorted(set(regions)))
 
 
 # Tables ------------------------------------------------------------------------------------
@@ -202,7 +231,62 @@ def tables(figures: dict[str, Any]) -> list[Table]:
               [[country_name(c) or _("Unknown"), n] for c, n in figures["contacts_by_country"].items()],
               keys=list(figures["contacts_by_country"]), chart="bar"),
     ]
-    return result
+    return result + on_time_tables(figures.get("on_time"))
+
+
+DEADLINE_LABELS = {"submitted": _l("Review started (from submitted)"),
+                   "needs_info": _l("Answered by the station (from needs information)"),
+                   "accepted": _l("Referred (from accepted)")}
+
+
+def _kept(counts: dict[str, int]) -> list[Any]:
+    done = counts["on_time"] + counts["late"]
+    return [counts["on_time"], counts["late"], _pct(_share(counts["on_time"], done)), counts["open_overdue"]]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _sum(items: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = dict.fromkeys(("on_time", "late", "open_overdue"), 0)
+    for counts in items:
+        for name in total:
+            total[name] += counts.get(name, 0)
+    return total
+
+
+def on_time_tables(kept: dict[str, Any] | None) -> list[Table]:
+    """The review deadlines kept: per deadline, per region, per station (a snapshot taken before
+    these figures existed has none)."""
+    if not kept or not kept.get("statuses"):
+        return []
+    columns = [_l("On time"), _l("Late"), _l("On-time rate"), _l("Open, overdue")]
+    statuses = kept["statuses"]
+    by_status = {s: _sum(row["by_status"].get(s, {}) for row in kept["by_station"]) for s in statuses}
+    regions: dict[str, dict[str, Any]] = {}
+    for row in kept["by_station"]:
+        region = regions.setdefault(row["region"], {"name": row["region_name"], "name_zh": row["region_name_zh"],
+                                                    "counts": []})
+        region["counts"].extend(row["by_status"].values())
+    note = (_l("Deadlines in working days (Chinese public holidays and make-up days).") if kept.get("working_days")
+            else _l("Deadlines in calendar days."))
+    return [
+        Table("on_time", _l("Review deadlines kept"), [_l("Deadline"), *columns],
+              [[DEADLINE_LABELS.get(s) or LeadStatus.label_of(s), *_kept(by_status[s])] for s in statuses],
+              keys=list(statuses), chart="bar", series=(1, 2, 4),
+              note=" ".join((_("On time and late: stays in the status that ended in the period. Open, overdue: "
+                                 "still waiting at the end of the period (now, for a period not yet over) and past "
+                                 "the deadline."), str(note)))),
+        Table("on_time_region", _l("Review deadlines kept, by region"), [_l("Region"), *columns],
+              [[display_name(r["name"], r["name_zh"]), *_kept(_sum(r["counts"]))]
+               for _code, r in sorted(regions.items())],
+              keys=sorted(regions), chart="bar", series=(1, 2, 4)),
+        Table("on_time_station", _l("Review deadlines kept, by station"), [_l("Station"), _l("Region"), *columns],
+              [[display_name(r["name"], r["name_zh"]), display_name(r["region_name"], r["region_name_zh"]),
+                *_kept(_sum(r["by_status"].values()))] for r in kept["by_station"]],
+              keys=[str(r["station_id"]) for r in kept["by_station"]], chart=None),
+    ]
 
 
 def _ordered(counts: dict[str, int], vocabulary) -> list[tuple[str, int]]:
@@ -214,9 +298,14 @@ def _days(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
 
-def differences(snapshot: list[Table], today: list[Table]) -> list[dict[str, Any]]:
+def _cell(value: Any) -> Any:
+    return value if value is None or isinstance(value, (int, float)) else str(value)
+
+
+def differences(snapshot: list[Table], today: list[Table], *, sections: bool = False) -> list[dict[str, Any]]:
     """Every cell of the snapshot's tables that today's data gives differently (rows added or gone
-    included): the late corrections of a closed period."""
+    included): the late corrections of a closed period. ``sections``: plugins' tables (their row
+    labels are compared as text, in the viewer's language)."""
     now = {t.key: t for t in today}
     found = []
     for table in snapshot:
@@ -231,12 +320,26 @@ def differences(snapshot: list[Table], today: list[Table]) -> list[dict[str, Any
             for index, column in enumerate(table.columns):
                 if index == 0 or (table.key == "stations" and index in (0, 1, 2)):
                     continue
-                a = old[index] if old else None
-                b = new[index] if new else None
+                a = _cell(old[index]) if old and index < len(old) else None
+                b = _cell(new[index]) if new and index < len(new) else None
                 if a != b:
                     found.append({"table": table.title, "table_key": table.key, "row": label, "column": column,
-                                  "closed": a, "today": b})
+                                  "closed": a, "today": b, "section": sections})
     return found
+
+
+# The core areas' sections (``liaison.core_hooks``: demands, …) -----------------------------
+
+def core_sections(selection: F.Selection) -> list[ReportSection]:
+    """The core's own ``liaison_report_sections`` over the selection's stations (``None``: every
+    station); they come first among the plugins' sections (``plugin_sections``)."""
+    from ..core_hooks import liaison_report_sections
+
+    sections = []
+    for section in liaison_report_sections(period=selection.period, stations=selection.station_ids):
+        section.plugin = "core"
+        sections.append(section)
+    return sections
 
 
 # Plugins' sections -------------------------------------------------------------------------
@@ -248,7 +351,7 @@ def plugin_sections(selection: F.Selection) -> list[ReportSection]:
 
     plugin_host = host()
     snapshot = activation.current()
-    sections: list[ReportSection] = []
+    sections: list[ReportSection] = core_sections(selection)
     for name in activation.installed():
         if "liaison_report_sections" not in plugin_host.implemented_hooks(name):
             continue
@@ -274,6 +377,80 @@ def plugin_sections(selection: F.Selection) -> list[ReportSection]:
                         table.key = f"{name}.{table.key}"
                 sections.append(section)
     return sorted(sections, key=lambda s: (s.order, s.plugin))
+
+
+# Frozen sections (closed periods) ------------------------------------------------------------
+
+LANGUAGES = ("en", "zh")
+
+
+def _text(value: Any) -> Any:
+    return value if value is None or isinstance(value, (int, float)) else str(value)
+
+
+def freeze_sections(selection: F.Selection) -> dict[str, list[dict[str, Any]]]:
+    """The plugins' sections for ``selection`` as plain data, once per language (each plugin is
+    asked under that locale, so its labels, row keys included, are that language's)."""
+    from flask_babel import force_locale
+
+    frozen: dict[str, list[dict[str, Any]]] = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            frozen[language] = [{
+                "plugin": section.plugin, "order": section.order, "title": _text(section.title),
+                "note": _text(section.note) or "",
+                "tables": [{"key": t.key, "title": _text(t.title), "columns": [_text(c) for c in t.columns],
+                            "rows": [[_text(c) for c in row] for row in t.rows], "keys": [str(k) for k in t.keys],
+                            "chart": t.chart, "series": list(t.series), "unit": _text(t.unit) or "",
+                            "note": _text(t.note) or ""} for t in section.tables],
+            } for section in plugin_sections(selection)]
+    return frozen
+
+
+def thaw_sections(frozen: dict[str, list[dict[str, Any]]]) -> list[ReportSection]:
+    """Frozen sections in the viewer's language (English when the snapshot lacks it)."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    language = locale.language if locale is not None else "en"
+    chosen = frozen.get(language) or frozen.get("en") or []
+    sections = []
+    for data in chosen:
+        sections.append(ReportSection(data["title"], [
+            Table(t["key"], t["title"], t["columns"], t["rows"], keys=t["keys"], chart=t["chart"],
+                  series=tuple(t["series"]), unit=t.get("unit", ""), note=t.get("note", ""))
+            for t in data["tables"]], note=data.get("note", ""), order=data.get("order", 100), plugin=data["plugin"]))
+    return sections
+
+
+def region_sets() -> list[tuple[int, ...]]:
+    """The selections a closed period keeps figures for besides the whole bureau: every region
+    with stations, and each set of several regions one regional admin holds (their whole scope)."""
+    from ..models import Region
+    from ..models.user import region_admin
+
+    singles = [(r,) for r in db.session.scalars(
+        select(Region.id).where(Region.id.in_(select(Station.region_id))).order_by(Region.id))]
+    held: dict[int, set[int]] = {}
+    for user_id, region_id in db.session.execute(select(region_admin.c.user_id, region_admin.c.region_id)):
+        held.setdefault(user_id, set()).add(region_id)
+    several = sorted({tuple(sorted(regions)) for regions in held.values() if len(regions) > 1})
+    return singles + several
+
+
+def snapshot(period: Period) -> dict[str, Any]:
+    """What closing ``period`` keeps: the whole bureau's figures and plugins' sections, and the
+    same for every region set of ``region_sets`` (keyed "3" or "3,5")."""
+    whole = F.Selection(period, None, None)
+    kept: dict[str, Any] = {"figures": F.compute(whole), "sections": freeze_sections(whole),
+                            "computed_at": utcnow().isoformat(timespec="seconds"), "regions": {}}
+    for regions in region_sets():
+        stations = tuple(db.session.scalars(select(Station.id).where(Station.region_id.in_(regions))
+                                            .order_by(Station.id)))
+        part = F.Selection(period, stations, None)
+        kept["regions"][region_key(regions)] = {"figures": F.compute(part), "sections": freeze_sections(part),
+                                                "stations": list(stations)}
+    return kept
 
 
 # CSV ---------------------------------------------------------------------------------------
@@ -311,12 +488,11 @@ def close_period(period: Period, actor: User, today) -> ReportPeriod:
     record = db.session.scalar(select(ReportPeriod).where(ReportPeriod.key == period.key))
     if record is not None and record.closed:
         raise Refused(_("This period is already closed."), "period")
-    selection = F.Selection(period, None, None)
-    snapshot = {"figures": F.compute(selection), "computed_at": utcnow().isoformat(timespec="seconds")}
+    kept = snapshot(period)
     if record is None:
         record = ReportPeriod(key=period.key, kind=period.kind, starts_on=period.first, ends_on=period.last)
         db.session.add(record)
-    record.closed, record.snapshot = True, snapshot
+    record.closed, record.snapshot = True, kept
     record.closed_at, record.closed_by_id = utcnow(), actor.id
     record.reopened_at = record.reopened_by_id = record.reopen_reason = None
     db.session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from ..i18n import local_today
 from ..models import ReportPeriod, Role, db
 from ..pagination import keyset_page
+from ..scope import admin_region_ids
 from ..params import parse_id
 from ..permissions import roles_required
 from . import periods, services, summary
@@ -31,6 +32,18 @@ def _selection() -> tuple[ReportFilterForm, Selection | None]:
     return form, Selection(period, stations, form.category.data or None)
 
 
+def _regions(form: ReportFilterForm) -> tuple[int, ...] | None:
+    """The regions whose whole report the filters ask for (a region chosen, or a regional admin's
+    own regions with no filter), for which a closed period keeps its own snapshot; else ``None``."""
+    if form.station_id is not None or form.category.data:
+        return None
+    if form.region_id is not None:
+        return (form.region_id,)
+    if current_user.is_regional_admin and not current_user.is_hq:
+        return tuple(sorted(admin_region_ids(current_user))) or None
+    return None
+
+
 def _filters(form: ReportFilterForm) -> dict[str, str]:
     """The query string of the current filters, for the CSV, summary and XLSX links."""
     return {name: request.args[name] for name in ("period", "date_from", "date_to", "region", "station", "category")
@@ -41,7 +54,7 @@ def _filters(form: ReportFilterForm) -> dict[str, str]:
 @login_required
 def index():
     form, selection = _selection()
-    view = services.build(selection) if selection is not None else None
+    view = services.build(selection, regions=_regions(form)) if selection is not None else None
     return render_template("reports/index.html", form=form, view=view, filters=_filters(form),
                            whole_bureau=selection is not None and services.whole_bureau(selection),
                            close_form=ClosePeriodForm(formdata=None, period=selection.period.key if selection else None))
@@ -54,7 +67,7 @@ def table_csv(key: str):
     if selection is None:
         return render_template("reports/index.html", form=form, view=None, filters={}, whole_bureau=False,
                                close_form=ClosePeriodForm(formdata=None))
-    view = services.build(selection, with_sections="." in key)
+    view = services.build(selection, with_sections="." in key, regions=_regions(form))
     table = view.table(key)
     if table is None:
         abort(404)
@@ -67,7 +80,7 @@ def _summary_context():
     form, selection = _selection()
     if selection is None:
         return form, None, None, ""
-    view = services.build(selection, with_sections=False)
+    view = services.build(selection, with_sections=False, regions=_regions(form))
     if services.whole_bureau(selection):
         scope = _("All stations")
     else:

@@ -15,7 +15,11 @@ Figures of a station in a year (the bureau's calendar year, ``liaison.reports.pe
 The score: each weighted figure gives ``weight × value / best value`` points (for the answer
 time: ``weight × (fastest + 1) / (own + 1)`` in days), so a station that is best at everything scores the sum of
 the weights. Plugins add figures through ``liaison_scorecard_figures(year, station_ids)``;
-they are shown, not weighted.
+HQ weighs them like the core's (stored with the year's weights under the figure's key,
+``<plugin>.<figure>``; 0 until set) and they count in the score the same way
+(``lower_is_better`` figures like the answer time). A plugin is asked for the figures of every
+station where it is active when the viewer sees one of them, or when HQ gave one of its figures a
+weight this year (the ranking is the bureau's); otherwise not at all.
 """
 from __future__ import annotations
 
@@ -59,6 +63,7 @@ class ScorecardFigure:
     label: Any
     values: dict[int, float] = field(default_factory=dict)
     plugin: str = ""
+    lower_is_better: bool = False
 
 
 @dataclass
@@ -157,22 +162,32 @@ def answer_medians(start, end, station_ids) -> dict[int, float]:
 
 # Weights, scores, the ranking ------------------------------------------------------------------
 
-def weights_for(year: int) -> dict[str, float]:
-    """The year's weights: stored ones, else the defaults."""
+def weights_for(year: int, extra: Iterable[ScorecardFigure] = ()) -> dict[str, float]:
+    """The year's weights: stored ones, else the defaults — the core's figures', and those of the
+    plugins' figures ``extra`` (0 until HQ sets one)."""
     from ..models import ScorecardWeights
 
     record = db.session.get(ScorecardWeights, year)
     stored = dict(record.weights) if record is not None else {}
-    return {key: float(stored.get(key, DEFAULT_WEIGHTS[key])) for key in KEYS}
+    weights = {key: float(stored.get(key, DEFAULT_WEIGHTS[key])) for key in KEYS}
+    for figure in extra:
+        weights[figure.key] = float(stored.get(figure.key, 0.0))
+    return weights
 
 
-def set_weights(year: int, weights: dict[str, float], actor: User) -> None:
-    """Store the year's weights and audit the change (before and after). Commits."""
+def set_weights(year: int, weights: dict[str, float], actor: User, extra: Iterable[ScorecardFigure] = ()) -> None:
+    """Store the year's weights (the core's figures' and the plugins' figures ``extra``) and audit
+    the change (before and after). A plugin's weight stored earlier stays when its figure is not
+    offered now (plugin switched off). Commits."""
     from ..models import ScorecardWeights
 
-    before = weights_for(year)
-    after = {key: float(weights[key]) for key in KEYS}
+    extra = list(extra)
     record = db.session.get(ScorecardWeights, year)
+    stored = dict(record.weights) if record is not None else {}
+    before = {**{k: float(v) for k, v in stored.items() if k not in KEYS}, **weights_for(year, extra)}
+    after = {**{k: float(v) for k, v in stored.items() if k not in KEYS},
+             **{key: float(weights[key]) for key in KEYS},
+             **{f.key: float(weights[f.key]) for f in extra if f.key in weights}}
     if record is None:
         record = ScorecardWeights(year=year, weights=after, updated_by_id=actor.id)
         db.session.add(record)
@@ -184,21 +199,25 @@ def set_weights(year: int, weights: dict[str, float], actor: User) -> None:
     db.session.commit()
 
 
-def score(cards: list[Card], weights: dict[str, float]) -> list[Card]:
-    """Points per figure, the score and the rank (score, then landed, then name) of every card,
-    each figure compared with the best station among ``cards``."""
+def score(cards: list[Card], weights: dict[str, float], extra: Iterable[ScorecardFigure] = ()) -> list[Card]:
+    """Points per figure (the core's and the plugins' ``extra``), the score and the rank (score,
+    then landed, then name) of every card, each figure compared with the best station among
+    ``cards``."""
+    extra = list(extra)
+    keys = KEYS + tuple(f.key for f in extra)
+    lower = LOWER_IS_BETTER | {f.key for f in extra if f.lower_is_better}
     best: dict[str, float] = {}
-    for key in KEYS:
+    for key in keys:
         values = [c.figures.get(key) for c in cards if c.figures.get(key) is not None]
-        if key in LOWER_IS_BETTER:
+        if key in lower:
             best[key] = min(values) if values else 0.0
         else:
             best[key] = max(values) if values else 0.0
     for card in cards:
         card.points = {}
-        for key in KEYS:
+        for key in keys:
             value, weight = card.figures.get(key), weights.get(key, 0.0)
-            if key in LOWER_IS_BETTER:
+            if key in lower:
                 # A day added to both: an answer the same day is not infinitely better.
                 points = weight * (best[key] + 1) / (value + 1) if value is not None else 0.0
             else:
@@ -221,15 +240,42 @@ def scorecard(year: int, station_ids: tuple[int, ...] | None) -> tuple[list[Card
     cards = [Card(sid, name, name_zh, region,
                   {key: _value(found.get(sid, {}).get(key), key) for key in KEYS})
              for sid, name, name_zh, region in db.session.execute(stmt)]
-    ranked = score(cards, weights_for(year))
+    # The plugins' figures of every station (the ranking is the bureau's), weighted like the rest:
+    # from the plugins the viewer sees, and those HQ weighs this year.
+    from ..models import ScorecardWeights
+
+    record = db.session.get(ScorecardWeights, year)
+    weighted = {key.split(".", 1)[0] for key, value in (record.weights if record else {}).items()
+                if "." in key and value}
+    visible = None if station_ids is None else set(station_ids)
+    extra = plugin_figures(year, [c.station_id for c in cards],
+                           wanted=lambda name, active: visible is None or bool(active & visible) or name in weighted)
+    for figure in extra:
+        for card in cards:
+            value = figure.values.get(card.station_id, 0)
+            card.plugin_figures[figure.key] = value
+            card.figures[figure.key] = value
+    ranked = score(cards, weights_for(year, extra), extra)
     if station_ids is not None:
         wanted = set(station_ids)
         ranked = [c for c in ranked if c.station_id in wanted]
-    extra = plugin_figures(year, [c.station_id for c in ranked])
-    for figure in extra:
-        for card in ranked:
-            card.plugin_figures[figure.key] = figure.values.get(card.station_id, 0)
+        offered = {f.key for f in plugin_figures_offered(extra, ranked)}
+        extra = [f for f in extra if f.key in offered]
     return ranked, extra
+
+
+def all_station_ids() -> list[int]:
+    return list(db.session.scalars(select(Station.id).order_by(Station.id)))
+
+
+def plugin_figures_offered(extra: list[ScorecardFigure], cards: list[Card]) -> list[ScorecardFigure]:
+    """The plugins' figures about at least one of ``cards``' stations (a station sees only the
+    figures of plugins switched on for it)."""
+    from ..plugins import activation
+
+    stations = {c.station_id for c in cards}
+    active = {plugin: activation.active_station_ids(plugin) for plugin in {f.plugin for f in extra}}
+    return [f for f in extra if stations & set(active[f.plugin])]
 
 
 def _value(value, key: str):
@@ -238,21 +284,22 @@ def _value(value, key: str):
     return int(value or 0)
 
 
-def plugin_figures(year: int, station_ids: Iterable[int]) -> list[ScorecardFigure]:
-    """Figures of the plugins active for some of ``station_ids``, each given only those."""
+def plugin_figures(year: int, station_ids: Iterable[int], wanted=None) -> list[ScorecardFigure]:
+    """Figures of the plugins active for some of ``station_ids``, each given only those
+    (``wanted(plugin, its stations)``: whether to ask that plugin at all)."""
     from ..plugins import activation, host
 
     plugin_host = host()
     snapshot = activation.current()
     out: list[ScorecardFigure] = []
-    wanted = set(station_ids)
+    stations_wanted = set(station_ids)
     for name in activation.installed():
         if "liaison_scorecard_figures" not in plugin_host.implemented_hooks(name):
             continue
         if not snapshot.switches(name).ever_on:
             continue
-        stations = sorted(activation.active_station_ids(name) & wanted)
-        if not stations:
+        stations = sorted(activation.active_station_ids(name) & stations_wanted)
+        if not stations or (wanted is not None and not wanted(name, set(stations))):
             continue
         failed, results = plugin_host.call_one("liaison_scorecard_figures", name, year=year, station_ids=stations)
         if failed:
@@ -288,6 +335,7 @@ def workbook(year: int, cards: list[Card], extra: list[ScorecardFigure], weights
     header = [_("Rank"), _("Station"), _("Region")] + [str(label) for _k, label in FIGURES]
     header += [str(f.label) for f in extra] + [_("Total score")] + [_("Points: %(figure)s", figure=str(label))
                                                               for _k, label in FIGURES]
+    header += [_("Points: %(figure)s", figure=str(f.label)) for f in extra]
     sheet.append([neutralise(str(h)) for h in header])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -296,11 +344,14 @@ def workbook(year: int, cards: list[Card], extra: list[ScorecardFigure], weights
         row += [card.figures.get(key) for key in KEYS]
         row += [card.plugin_figures.get(f.key, 0) for f in extra]
         row += [card.score] + [card.points.get(key, 0.0) for key in KEYS]
+        row += [card.points.get(f.key, 0.0) for f in extra]
         sheet.append(row)
     page = book.create_sheet(_("Weights")[:28] or "Weights")
     page.append([_("Figure"), _("Weight")])
     for key, label in FIGURES:
         page.append([neutralise(str(label)), weights.get(key, 0.0)])
+    for figure in extra:
+        page.append([neutralise(str(figure.label)), weights.get(figure.key, 0.0)])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

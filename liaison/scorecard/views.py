@@ -8,7 +8,8 @@ from ..i18n import display_name, local_today
 from ..models import Role
 from ..permissions import roles_required
 from . import services
-from .forms import WeightsForm, YearForm
+from ..reports.periods import MAX_YEAR, MIN_YEAR
+from .forms import WeightsForm, YearForm, field_name, for_figures
 
 bp = Blueprint("scorecard", __name__, url_prefix="/reports/scorecard")
 
@@ -26,10 +27,11 @@ def _page(form: YearForm | None, year: int | None, weights_form: WeightsForm | N
     cards, extra, weights = [], [], {}
     if year is not None:
         cards, extra = services.scorecard(year, services.station_ids_for(current_user))
-        weights = services.weights_for(year)
+        weights = services.weights_for(year, extra)
     if weights_form is None and current_user.is_hq and year is not None:
-        weights_form = WeightsForm(formdata=None, year=year,
-                                   **{f"w_{key}": weights[key] for key in services.KEYS})
+        weights_form = for_figures(extra)(formdata=None, year=year,
+                                          **{f"w_{key}": weights[key] for key in services.KEYS},
+                                          **{field_name(f.key): weights[f.key] for f in extra})
     return render_template("scorecard/index.html", form=form, year=year, cards=cards, extra=extra,
                            weights=weights, weights_form=weights_form, figures=services.FIGURES,
                            ranked_view=current_user.is_hq), status
@@ -49,7 +51,7 @@ def xlsx():
     if year is None:
         return _page(form, year)
     cards, extra = services.scorecard(year, services.station_ids_for(current_user))
-    content = services.workbook(year, cards, extra, services.weights_for(year),
+    content = services.workbook(year, cards, extra, services.weights_for(year, extra),
                                 display_name)
     return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="scorecard-{year}.xlsx"'})
@@ -58,9 +60,12 @@ def xlsx():
 @bp.route("/weights", methods=["POST"])
 @roles_required(Role.HQ_REVIEWER)
 def weights():
-    form = WeightsForm()
+    posted_year = request.form.get("year", "").strip()
+    extra = services.plugin_figures(int(posted_year), services.all_station_ids()) \
+        if posted_year.isdigit() and MIN_YEAR <= int(posted_year) <= MAX_YEAR else []
+    form = for_figures(extra)()
     if form.validate():
-        services.set_weights(form.year.data, form.weights(), current_user)
+        services.set_weights(form.year.data, form.weights(), current_user, extra)
         flash(_("The weights of %(year)d are saved.", year=form.year.data), "success")
         return redirect(url_for("scorecard.index", year=form.year.data))
     # The weights form with its errors; the year picker (a field named "year" too) stays out of it.

@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import plugins
 from ..models import LeadStatus, Region, Station, StationStatus, TalentLead, User, db
@@ -65,7 +65,7 @@ def _name_taken(name: str, station_id: int | None = None) -> bool:
     return bool(db.session.scalar(stmt))
 
 
-DETAIL_OPTIONS = (selectinload(Station.region), selectinload(Station.members))
+DETAIL_OPTIONS = (joinedload(Station.region), selectinload(Station.members))
 
 
 @bp.route("/<int:station_id>")
@@ -79,7 +79,7 @@ def _render_detail(station: Station, status_form: StationStatusForm | None = Non
     counts = services.counts_by_station([station.id])[station.id]
     recent_leads = db.session.scalars(
         scoped(select(TalentLead), TalentLead).where(TalentLead.station_id == station.id)
-        .options(selectinload(TalentLead.contact))
+        .options(joinedload(TalentLead.contact))
         .order_by(TalentLead.updated_at.desc()).limit(10)
     ).all()
     manage = can_manage_station(current_user, station)

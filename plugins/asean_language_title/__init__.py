@@ -23,6 +23,7 @@ from liaison.permissions import acts_for_station
 from liaison.plugins import ExportColumn, NavItem, Panel, PluginInfo, Widget
 
 from . import models  # noqa: F401  (registers the tables with the core's metadata)
+from .api import liaison_api_resources  # noqa: F401  (the REST API's resources)
 from .choices import OPEN_STATUSES, PLUGIN, Level, Status, language_label
 from .rules import SETTINGS
 

@@ -177,6 +177,14 @@ def liaison_retention_rules():
 
 
 @hookimpl
+def liaison_event_kinds():
+    from liaison.events.kinds import EventKind
+
+    CALLS.append(("event_kinds",))
+    return [EventKind("fixture_good.fair", "A fixture fair"), EventKind("unprefixed", "Not this one")]
+
+
+@hookimpl
 def liaison_notification_kinds():
     from liaison.models import Channel
     from liaison.notifications import NotificationKind
