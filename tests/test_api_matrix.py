@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from .test_api import make_token
-from .test_authorization_matrix import _plugin_records
+from .test_authorization_matrix import _demand_records, _event_records, _plugin_records
 from .test_authorization_matrix import app_config  # noqa: F401  (the same plugins as the pages' matrix)
 
 ROLES = ["anonymous", "vol_hanoi", "vol_milan", "asean_admin", "europe_admin", "hq", "admin"]
@@ -49,6 +49,16 @@ EXPECTED = {
     "api_leads.move_lead": ("/api/v1/leads/{lead}/moves", {"POST": HQ_MOVE_HANOI}),
     "api_leads.comment_lead": ("/api/v1/leads/{lead}/comments", {"POST": policy(OK, NOT_FOUND, OK, NOT_FOUND, OK, OK)}),
     "api_leads.lead_timeline": ("/api/v1/leads/{lead}/timeline", {"GET": SEE_HANOI}),
+    # Events (an event the Hanoi station organises, with a registration) and demands (one for the
+    # ASEAN region, matched with the Hanoi contact): the pages' records (test_authorization_matrix).
+    "api_events.list_events": ("/api/v1/events/", {"GET": ANY_USER}),
+    "api_events.get_event": ("/api/v1/events/{event}", {"GET": SEE_HANOI}),
+    "api_events.event_registrations": ("/api/v1/events/{event}/registrations", {"GET": SEE_HANOI}),
+    "api_events.check_in": ("/api/v1/events/{event}/registrations/{event_registration}/check-in",
+                            {"POST": SEE_HANOI}),
+    "api_demands.list_demands": ("/api/v1/demands/", {"GET": ANY_USER}),
+    "api_demands.get_demand": ("/api/v1/demands/{demand}", {"GET": SEE_HANOI}),
+    "api_demands.demand_matches": ("/api/v1/demands/{demand}/matches", {"GET": SEE_HANOI}),
     "api_p_asean_language_title_applications.list_records": (
         "/api/v1/p/asean_language_title/applications/", {"GET": ANY_USER}),
     "api_p_asean_language_title_applications.get_record": (
@@ -57,6 +67,14 @@ EXPECTED = {
         "/api/v1/p/europe_school_partnership/partnerships/", {"GET": ANY_USER}),
     "api_p_europe_school_partnership_partnerships.get_record": (
         "/api/v1/p/europe_school_partnership/partnerships/{partnership}", {"GET": SEE_MILAN}),
+    "api_p_student_service_students.list_records": ("/api/v1/p/student_service/students/", {"GET": ANY_USER}),
+    "api_p_student_service_students.get_record": (
+        "/api/v1/p/student_service/students/{ss_student}", {"GET": SEE_MILAN}),
+    "api_p_skills_alliance_members.list_records": ("/api/v1/p/skills_alliance/members/", {"GET": ANY_USER}),
+    "api_p_skills_alliance_members.get_record": ("/api/v1/p/skills_alliance/members/{sa_member}", {"GET": SEE_HANOI}),
+    "api_p_skills_alliance_agreements.list_records": ("/api/v1/p/skills_alliance/agreements/", {"GET": ANY_USER}),
+    "api_p_skills_alliance_agreements.get_record": (
+        "/api/v1/p/skills_alliance/agreements/{sa_agreement}", {"GET": SEE_HANOI}),
 }
 
 BODIES = {
@@ -111,7 +129,7 @@ def test_api_authorization(app, world, endpoint, method):
     with app.test_request_context():
         values = {"station": world.stations["hanoi"], "contact": world.contacts["hanoi"],
                   "lead": world.leads["hanoi_submitted"], "draft": world.leads["hanoi_draft"],
-                  **_plugin_records(world)}
+                  **_plugin_records(world), **_event_records(world), **_demand_records(world)}
         tokens = {role: make_token(app, world, role) for role in ROLES if role != "anonymous"}
     url_template, methods = EXPECTED[endpoint]
     url = url_template.format(**values)

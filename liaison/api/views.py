@@ -88,9 +88,12 @@ for _blueprint in CORE_BLUEPRINTS:
 
 def blueprints(app) -> list[Blueprint]:
     """The core's API blueprints and one per plugin resource (built for ``app``)."""
+    from .demands import demands_bp
+    from .events import events_bp
     from .plugin_resources import plugin_blueprints
 
-    return [*CORE_BLUEPRINTS, *(rate_limited(blueprint) for blueprint in plugin_blueprints(app))]
+    return [*CORE_BLUEPRINTS, events_bp, demands_bp,
+            *(rate_limited(blueprint) for blueprint in plugin_blueprints(app))]
 
 
 # Stations ------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from liaison.models import Channel, db
 from liaison.plugins import NavItem, Panel, PluginInfo, Widget
 
 from . import models  # noqa: F401  (registers the tables with the core's metadata)
+from .api import liaison_api_resources  # noqa: F401  (the REST API's resources)
 from . import services  # noqa: F401  (registers the renewal reminders with ``jobs run-due``)
 from .choices import NAME
 

@@ -31,6 +31,7 @@ from liaison.models import db
 from liaison.plugins import ExportColumn, NavItem, Panel, PluginInfo, Widget
 
 from . import models  # noqa: F401  (registers the tables with the core's metadata)
+from .api import liaison_api_resources  # noqa: F401  (the REST API's resources)
 from .choices import NAME
 
 HERE = os.path.dirname(__file__)
