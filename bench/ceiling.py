@@ -177,6 +177,34 @@ def alliance():
                                            agreements), ("Parties", ["agreement", "member"], parties)])
 
 
+@app.route("/students")
+def students():
+    """The student-service plugin's student list: a page of 25, newest first, with name and station."""
+    rows = query("SELECT s.id, c.name, s.school, s.field, s.country, s.stage, st.name FROM student_service_students s "
+                 "JOIN contacts c ON c.id = s.contact_id JOIN stations st ON st.id = s.station_id "
+                 "ORDER BY s.id DESC LIMIT 26")
+    return render_template_string(PAGE, title="Students", counts=None, next_url=None,
+                                  tables=[("Students", ["#", "name", "school", "field", "country", "stage", "station"],
+                                           rows[:25])])
+
+
+@app.route("/roll-call/<int:roll_call_id>")
+def roll_call(roll_call_id):
+    """A roll call: the call, its counts by mark (one GROUP BY) and a page of 50 entries, the
+    pending first, with the student's name and station."""
+    call = query("SELECT id, title, country, opened_at FROM student_service_roll_calls WHERE id = ?", (roll_call_id,))
+    counts = query("SELECT mark, count(*) FROM student_service_roll_call_entries WHERE roll_call_id = ? GROUP BY mark",
+                   (roll_call_id,))
+    entries = query("SELECT e.id, c.name, st.name, e.mark, e.marked_at FROM student_service_roll_call_entries e "
+                    "JOIN student_service_students s ON s.id = e.student_id JOIN contacts c ON c.id = s.contact_id "
+                    "JOIN stations st ON st.id = e.station_id WHERE e.roll_call_id = ? "
+                    "ORDER BY e.mark <> 'pending', COALESCE(e.marked_at, '1970-01-01'), e.id LIMIT 51",
+                    (roll_call_id,))
+    return render_template_string(PAGE, title="Roll call", counts=[(mark, n) for mark, n in counts], next_url=None,
+                                  tables=[("Roll call", ["#", "title", "country", "opened"], call),
+                                          ("Entries", ["#", "name", "station", "mark", "marked"], entries[:50])])
+
+
 @app.route("/demands")
 def demands():
     """The demand list (liaison.demands): a page of 25, newest first, with each demand's fields."""

@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import inspect, insert, text  # noqa: E402
 
-GENERATOR_VERSION = 5  # 3: contacts carry a lawful basis for passing their profile to HQ; 4: the alliance plugin; 5: demands
+GENERATOR_VERSION = 6  # 3: contacts carry a lawful basis for passing their profile to HQ; 4: the alliance plugin; 5: demands
+# 6: the student-service plugin (students, a roll call)
 SEED = 20261126
 PASSWORD = "bench-password-123"
 HQ_EMAIL = "hq@bench.example"
@@ -341,6 +342,7 @@ def populate(stations: int, contacts: int, leads: int) -> None:
     populate_skills_alliance(stations)
     populate_demands(stations)
     populate_events(stations)
+    populate_student_service(stations)
 
 
 def populate_events(stations: int) -> None:
@@ -461,6 +463,48 @@ def populate_demands(stations: int) -> None:
                           for demand_id, chosen in zip(ids, chosen_fields) for n, f in enumerate(chosen)])
     _insert(DemandRegion, [{"demand_id": demand_id, "region_id": regions[k % len(regions)]}
                            for k, demand_id in enumerate(ids)])
+    db.session.commit()
+
+
+def populate_student_service(stations: int) -> None:
+    """The student-service plugin switched on everywhere: four student contacts per station (on
+    average) followed as students where their station is, in every stage; one open roll call for
+    the first station's country with an entry per student there, in every mark."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from liaison.models import Contact, PluginScope, Station, db
+    from plugins.student_service import models as ss
+    from plugins.student_service.choices import Mark, Stage
+
+    today = NOW.date()
+    _insert(PluginScope, [{"plugin": "student_service", "scope_key": "global", "enabled": True, "settings": {},
+                           "updated_at": NOW}])
+    picked = db.session.execute(
+        select(Contact.id, Contact.station_id, Station.country, Station.city)
+        .join(Station, Station.id == Contact.station_id)
+        .where(Contact.kind == "student").order_by(Contact.id).limit(stations * 4)).all()
+    stages, fields = [s.value for s in Stage], ["battery materials", "fashion design", "AI", "biomedicine"]
+    students = []
+    for i, (contact_id, station_id, country, city) in enumerate(picked):
+        students.append({"contact_id": contact_id, "station_id": station_id, "school": f"University {i % 50}",
+                         "field": fields[i % len(fields)], "level": "master", "country": country, "city": city,
+                         "stage": stages[i % len(stages)], "stage_since": today - timedelta(days=i % 900),
+                         "version": 1, "created_at": NOW, "updated_at": NOW})
+    _insert(ss.Student, students)
+    if picked:
+        country = picked[0][2]
+        _insert(ss.RollCall, [{"title": "Bench roll call", "country": country, "reason": "Floods",
+                               "opened_at": NOW - timedelta(hours=6)}])
+        roll_call = db.session.scalar(select(ss.RollCall.id).where(ss.RollCall.title == "Bench roll call"))
+        marks = [m.value for m in Mark]
+        there = db.session.execute(select(ss.Student.id, ss.Student.station_id).where(ss.Student.country == country)
+                                   .order_by(ss.Student.id)).all()
+        _insert(ss.RollCallEntry, [{"roll_call_id": roll_call, "student_id": sid, "station_id": station_id,
+                                    "mark": marks[k % len(marks)],
+                                    "marked_at": None if k % len(marks) == 0 else NOW - timedelta(minutes=k)}
+                                   for k, (sid, station_id) in enumerate(there)])
     db.session.commit()
 
 

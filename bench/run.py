@@ -365,6 +365,8 @@ def endpoints(f: Facts, deep: tuple[str, str]) -> list[Endpoint]:
         Endpoint("alliance agreements (plugin)", "hq", "/p/skills_alliance/", "/alliance", "list"),
         Endpoint("alliance recognition search (plugin)", "hq", "/p/skills_alliance/recognitions?q=certificate+1",
                  "/alliance?q=certificate+1", "list"),
+        Endpoint("students (plugin)", "hq", "/p/student_service/", "/students", "list"),
+        Endpoint("roll call page (plugin)", "hq", "/p/student_service/roll-calls/1", "/roll-call/1", "detail"),
         Endpoint("volunteer home", "volunteer", "/", f"/home/{f.volunteer_id}", "list"),
         Endpoint("volunteer lead list", "volunteer", "/leads/", f"/leads/{f.volunteer_id}", "list"),
         Endpoint("lead submission (POST)", "volunteer", f"/leads/new?contact_id={f.contact_id}",

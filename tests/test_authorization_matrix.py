@@ -124,6 +124,12 @@ EXPECTED = {
                              {"POST": policy(FORBIDDEN, NOT_FOUND, FORBIDDEN, NOT_FOUND, OK, OK)}),
     "demands.move_match": ("/demands/matches/{demand_match}/move",
                            {"POST": policy(FORBIDDEN, NOT_FOUND, FORBIDDEN, NOT_FOUND, OK, OK)}),
+    # Demands presented at events: whoever sees the Hanoi event and manages the ASEAN demand (HQ,
+    # the ASEAN admin); the event's volunteers see the panel but may not present or take off.
+    "events.present_demand": ("/events/{event}/demands",
+                              {"POST": policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, OK, OK)}),
+    "events.withdraw_demand": ("/events/{event}/demands/{demand}/withdraw",
+                               {"POST": policy(FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, OK, OK)}),
     # The global search: everyone, each sees results in their own scope (tests/test_find.py).
     "find.search": ("/search?q=Nguyen", {"GET": ANY_USER}),
     # Saved views: everyone keeps their own; one of vol_hanoi's is 404 for everyone else; the
@@ -326,6 +332,7 @@ EXPECTED = {
 # Extra form data a POST needs to reach the authorization decision (never enough to be valid
 # for every role: the outcome "ok" includes a re-rendered form).
 POST_DATA = {
+    "events.present_demand": {"demand_id": "{demand}"},
     "plugins_admin.switch": {"scope": "region:{region}", "state": "on"},
     "plugins_admin.settings": {"scope": "region:{region}"},
     "leads.move": {"move": "start_review", "version": "0"},

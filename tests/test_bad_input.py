@@ -363,6 +363,9 @@ FORMS = {
                                          "salary_range": "400,000–600,000 CNY", "funding": "5 million CNY",
                                          "policy_support": "Talent apartment", "deadline": "2030-12-31",
                                          "regions": [str(w.regions["ASEAN"])]}),
+    # Demands presented at events: the ASEAN admin presents the region's demand at a Hanoi event.
+    "event_demand": FormSpec("asean_admin", lambda w: f"/events/{w.present_event_id}/demands",
+                             lambda w, a: {"demand_id": str(w.present_demand_id)}),
     # Saved views (liaison.saved_views): a regional admin shares a view of the lead list with the region.
     "saved_view_new": FormSpec("asean_admin", lambda w: "/saved-views/new",
                                lambda w, a: {"list": "leads.index", "query": "status=submitted&sort=-submitted",
@@ -405,6 +408,32 @@ def _open_event(request, app, world):
         db.session.add(event)
         db.session.commit()
         world.event_slug = event.slug
+        db.session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _event_and_demand(request, app, world):
+    """For presenting a demand at an event: a Hanoi event and an ASEAN demand
+    (``world.present_event_id``, ``world.present_demand_id``)."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or callspec.params.get("form_name") != "event_demand":
+        return
+    from datetime import datetime
+
+    from liaison.demands.models import Demand, DemandRegion
+    from liaison.events.models import Event, EventStation
+
+    with app.app_context():
+        event = Event(kind="symposium", organiser="stations", title="Expo", title_zh="对接会",
+                      starts_at=datetime(2030, 1, 1, 9), ends_at=datetime(2030, 1, 1, 12), timezone="UTC",
+                      status="registration_open", seats_taken=0,
+                      organising=[EventStation(station_id=world.stations["hanoi"])])
+        demand = Demand(title="Battery engineers", organisation="Wenzhou NEV Co.", source_kind="enterprise",
+                        kind="hire", requirements="Five years.", status="open",
+                        region_rows=[DemandRegion(region_id=world.regions["ASEAN"])])
+        db.session.add_all([event, demand])
+        db.session.commit()
+        world.present_event_id, world.present_demand_id = event.id, demand.id
         db.session.remove()
 
 
@@ -668,6 +697,8 @@ def _cases():
         ("event_register", "email", "not-an-email", EMAIL), ("event_register", "phone", "abc", PHONE),
         ("event_register", "phone", TEN_K, None), ("event_register", "country", "ZZZ", None),
         ("event_register", "organisation", "<script>" + TEN_K, TOO_LONG),
+        ("event_demand", "demand_id", "abc", None), ("event_demand", "demand_id", "9" * 30, CHOICE),
+        ("event_demand", "demand_id", "", "Choose a demand."), ("event_demand", "demand_id", TEN_K, None),
         ("saved_view_new", "name", "", REQUIRED), ("saved_view_new", "name", "   ", REQUIRED),
         ("saved_view_new", "name", TEN_K, TOO_LONG),
         ("saved_view_new", "share", "hq", "You may not share a view that way."),
@@ -734,6 +765,7 @@ def test_bad_value_is_refused_next_to_the_field(app, client, login, world, form_
     ("report_close", "period"), ("report_reopen", "reason"), ("scorecard_weights", "w_landed"),
     ("notice_new", "title"), ("notice_new", "effective_from"), ("appointment_new", "term_end"),
     ("appointment_new", "user_id"), ("assignment_rule_new", "name"), ("assignment_rule_new", "member_ids"),
+    ("event_demand", "demand_id"),
 ])
 def test_missing_required_field(app, client, login, world, form_name, name):
     """The field not sent at all (not just empty)."""

@@ -69,7 +69,7 @@ def test_ceiling_pages_run_on_the_generated_data(bench_data, database_url, monke
     for path in ["/queue", "/queue?region=ASEAN&status=submitted&q=battery", "/queue?q=nguyen",
                  "/queue?after_submitted=2030-01-01 00:00:00&after_id=999999", "/lead/1", "/contacts",
                  "/contacts?q=nguyen", "/station/1", "/report", "/home/3", "/leads/3", "/alliance",
-                 "/alliance?q=certificate+1", "/demands", "/events", "/event/1"]:
+                 "/alliance?q=certificate+1", "/demands", "/events", "/event/1", "/students", "/roll-call/1"]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert b"<table>" in response.data
@@ -81,3 +81,17 @@ def test_ceiling_pages_run_on_the_generated_data(bench_data, database_url, monke
     for connection in [getattr(ceiling._local, "connection", None)]:
         if connection is not None:
             connection.close()
+
+
+def test_generator_fills_the_student_service_plugin(bench_data):
+    """Students in every stage and one roll call with an entry per student of its country."""
+    from plugins.student_service.models import RollCall, RollCallEntry, Student
+
+    with bench_data.app_context():
+        stages = set(db.session.scalars(select(Student.stage).distinct()))
+        assert len(stages) == 5
+        country = db.session.scalar(select(RollCall.country).where(RollCall.id == 1))
+        there = db.session.scalar(select(func.count()).select_from(Student).where(Student.country == country))
+        assert there and db.session.scalar(select(func.count()).select_from(RollCallEntry)) == there
+        assert db.session.scalar(select(func.count()).select_from(Student)) == db.session.scalar(
+            select(func.count()).select_from(Contact).where(Contact.kind == "student"))

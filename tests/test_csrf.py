@@ -253,8 +253,22 @@ def _demand_payloads(app, world) -> dict:
             match = DemandMatch(demand_id=demand.id, contact_id=world.contacts["bangkok"],
                                 station_id=world.stations["bangkok"])
             db.session.add(match)
+            # Two Hanoi events: the demand is to be presented at one, and is presented at the other.
+            from datetime import datetime
+
+            from liaison.demands.models import event_demands
+            from liaison.events.models import Event, EventStation
+
+            events = [Event(kind="symposium", organiser="stations", title="Expo", title_zh="对接会",
+                            starts_at=datetime(2030, 1, 1, 9), ends_at=datetime(2030, 1, 1, 12), timezone="UTC",
+                            status="registration_open", seats_taken=0,
+                            organising=[EventStation(station_id=world.stations["hanoi"])]) for _n in range(2)]
+            db.session.add_all(events)
+            db.session.flush()
+            db.session.execute(event_demands.insert().values(event_id=events[1].id, demand_id=demand.id))
             db.session.commit()
             demand_id, match_id = demand.id, match.id
+            to_present, presented = events[0].id, events[1].id
         finally:
             db.session.remove()
     form = {"title": "Battery engineers", "organisation": "Wenzhou NEV Co.", "source_kind": "enterprise",
@@ -266,6 +280,8 @@ def _demand_payloads(app, world) -> dict:
         "demands.move": ({"demand_id": demand_id}, {"move": "start_matching", "version": "1"}, False),
         "demands.record_match": ({"demand_id": demand_id}, {"contact_id": str(world.contacts["hanoi"])}, False),
         "demands.move_match": ({"match_id": match_id}, {"move": "hold_meeting", "version": "1"}, False),
+        "events.present_demand": ({"event_id": to_present}, {"demand_id": str(demand_id)}, False),
+        "events.withdraw_demand": ({"event_id": presented, "demand_id": demand_id}, {}, False),
     }
 
 
@@ -637,6 +653,7 @@ def test_log_in_renews_the_token(app, client, world):
     "events.create", "events.move", "events.check_in", "events.walk_in", "events_public.register",
     "api_tokens.index", "api_tokens.revoke", "api_tokens.admin_revoke",
     "demands.create", "demands.edit", "demands.move", "demands.record_match", "demands.move_match",
+    "events.present_demand", "events.withdraw_demand",
 ])
 def test_every_core_post_route_works_with_the_right_token(app, client, world, endpoint):
     values, data, anonymous = payloads(world, app)[endpoint]

@@ -4,6 +4,8 @@ timeline, the lead an intent creates (through the leads service) or links, the n
 contact's station, the contact page's panel, the report section and both languages."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -218,6 +220,100 @@ def test_only_hq_records_and_moves_matches(app, world, login, fixture):
                                      data={"move": "hold_meeting", "version": "1"}).status_code == 403
     assert login("vol_milan").post(f"/demands/matches/{match_id}/move",
                                    data={"move": "hold_meeting", "version": "1"}).status_code == 404
+
+
+# Demands presented at events --------------------------------------------------------------
+
+def _hanoi_event(app, world, title="Matchmaking evening") -> int:
+    from datetime import datetime
+
+    from liaison.events.models import Event, EventStation
+
+    with app.app_context():
+        event = Event(kind="symposium", organiser="stations", title=title, title_zh="对接会",
+                      starts_at=datetime(2030, 5, 1, 8), ends_at=datetime(2030, 5, 1, 12), timezone="Asia/Bangkok",
+                      status="registration_open", seats_taken=0,
+                      organising=[EventStation(station_id=world.stations["hanoi"])])
+        db.session.add(event)
+        db.session.commit()
+        return event.id
+
+
+def _presented(app) -> set[tuple[int, int]]:
+    from liaison.demands.models import event_demands
+
+    with app.app_context():
+        return {tuple(row) for row in db.session.execute(select(event_demands.c.event_id, event_demands.c.demand_id))}
+
+
+def test_a_demand_is_presented_at_an_event_and_its_match_made_there(app, world, login, fixture):
+    """The ASEAN admin presents the region's demand at a Hanoi event; a Europe demand is not
+    theirs to present; volunteers see the demand on the event page but cannot present; HQ records a
+    match at the event (chosen from the demand's events), which the event's figures count."""
+    from liaison.models import AuditEntry
+
+    demand_id = create_demand(login, world)
+    europe_id = create_demand(login, world, title="Wine makers", regions=[str(world.regions["EUROPE"])])
+    event_id = _hanoi_event(app, world)
+    admin = login("asean_admin")
+    page = admin.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Demands presented" in page and f'value="{demand_id}"' in page and f'value="{europe_id}"' not in page
+    before = snapshot(app)
+    response = admin.post(f"/events/{event_id}/demands", data={"demand_id": str(europe_id)})
+    assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
+    assert "could not coerce" in admin.post(f"/events/{event_id}/demands", data={"demand_id": "abc"}).get_data(
+        as_text=True)
+    assert snapshot(app) == before
+    assert login("vol_hanoi").post(f"/events/{event_id}/demands", data={"demand_id": str(demand_id)}).status_code == 403
+    assert login("europe_admin").post(f"/events/{event_id}/demands",
+                                      data={"demand_id": str(demand_id)}).status_code == 404
+    assert _presented(app) == set()
+    response = login("asean_admin").post(f"/events/{event_id}/demands", data={"demand_id": str(demand_id)})
+    assert response.status_code == 302
+    assert _presented(app) == {(event_id, demand_id)}
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "demand.present"))
+        assert (entry.object_id, entry.details["event"], entry.actor_id) == (demand_id, event_id,
+                                                                            world.users["asean_admin"])
+    # Presented twice: nothing more written.
+    response = login("hq").post(f"/events/{event_id}/demands", data={"demand_id": str(demand_id)})
+    assert response.status_code == 200 and "Not a valid choice" in response.get_data(as_text=True)
+    assert _presented(app) == {(event_id, demand_id)}
+    volunteer_page = login("vol_hanoi").get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Battery engineers for the Wenzhou plant" in volunteer_page and "Take off this event" not in volunteer_page
+    assert 'id="present-demand"' not in volunteer_page
+    demand_page = login("vol_hanoi").get(f"/demands/{demand_id}").get_data(as_text=True)
+    assert "Matchmaking evening" in demand_page
+    # HQ's match form offers the demand's events only; another event is refused.
+    other_id = _hanoi_event(app, world, title="Another evening")
+    client = login("hq")
+    page = client.get(f"/demands/{demand_id}").get_data(as_text=True)
+    assert f'<option value="{event_id}">' in page and f'value="{other_id}"' not in page
+    before = snapshot(app)
+    response = client.post(f"/demands/{demand_id}/matches", data={"contact_id": fixture["A"], "event_id": other_id})
+    assert response.status_code == 400 and "Not a valid choice" in response.get_data(as_text=True)
+    assert snapshot(app) == before
+    response = client.post(f"/demands/{demand_id}/matches", data={"contact_id": fixture["A"], "event_id": event_id})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(DemandMatch.event_id)) == event_id
+    figures = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert re.search(r"Matches made</th><td>1<", figures)
+    # A Chinese page.
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh"
+    assert "推介的需求" in client.get(f"/events/{event_id}").get_data(as_text=True)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    # Taken off by the ASEAN admin; the match keeps its event; again: nothing to take off.
+    admin = login("asean_admin")
+    assert admin.post(f"/events/{event_id}/demands/{demand_id}/withdraw").status_code == 302
+    assert _presented(app) == set()
+    assert admin.post(f"/events/{event_id}/demands/{demand_id}/withdraw").status_code == 302
+    assert login("vol_hanoi").post(f"/events/{event_id}/demands/{demand_id}/withdraw").status_code == 403
+    assert login("asean_admin").post(f"/events/{event_id}/demands/{europe_id}/withdraw").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(DemandMatch.event_id)) == event_id
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "demand.withdraw")) == 1
 
 
 # Matches: consent, stages, the lead --------------------------------------------------------

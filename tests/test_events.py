@@ -322,16 +322,27 @@ def test_figures_and_report_section_against_a_hand_count(app, client, world, log
         for status in ("draft", "landed"):
             db.session.add(TalentLead(contact_id=contact.id, station_id=contact.station_id, category="expert_pool",
                                       summary="From the event", status=status, source_event_id=a))
+        # Two demand matches made at the roadshow, one elsewhere (not counted).
+        from liaison.demands.models import Demand, DemandMatch
+
+        demands = [Demand(title=f"D{n}", organisation="Org", source_kind="enterprise", kind="hire",
+                          requirements="R", status="open") for n in range(3)]
+        db.session.add_all(demands)
+        db.session.flush()
+        for demand, event_id in zip(demands, (b, b, None)):
+            db.session.add(DemandMatch(demand_id=demand.id, contact_id=contact.id, station_id=contact.station_id,
+                                       event_id=event_id))
         db.session.commit()
         period = named("2030")
         section = reports.section(period, [world.stations["hanoi"]])
         by_kind = {row[0]: row[1:] for row in section.tables[0].rows}
-        assert by_kind == {"Symposium": [1, 40, 2, 1], "Roadshow": [1, 0, 0, 0]}
-        assert section.tables[1].rows == [["Hanoi station", 2, 40, 2, 1]]
+        assert by_kind == {"Symposium": [1, 40, 2, 1, 0], "Roadshow": [1, 0, 0, 0, 2]}
+        assert section.tables[1].rows == [["Hanoi station", 2, 40, 2, 1, 2]]
         everyone = reports.section(period, None)
         assert sum(row[1] for row in everyone.tables[0].rows) == 3
         numbers = services.figures(db.session.get(Event, a))
-        assert (numbers["leads"], numbers["landed"], numbers["participants"]) == (2, 1, 40)
+        assert (numbers["leads"], numbers["landed"], numbers["participants"], numbers["matches"]) == (2, 1, 40, 0)
+        assert services.figures(db.session.get(Event, b))["matches"] == 2
     login("hq")
     page = client.get("/reports/?period=2030").get_data(as_text=True)
     assert "Events by kind" in page

@@ -74,7 +74,8 @@ class MatchForm(BaseForm):
     contact_id = IntegerField(_l("Contact no."), validators=[InputRequired(message=_l("Choose a contact."))])
     lead_id = IntegerField(_l("Lead no."), validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=4000)])
-    event_id = IntegerField(_l("Made at the event no."), validators=[Optional()])
+    # The events the demand was presented at (set by the view); 0: not at an event.
+    event_id = SelectField(_l("Made at the event"), coerce=int, choices=[], validators=[Optional()])
 
 
 class MatchMoveForm(BaseForm):

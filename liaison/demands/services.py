@@ -357,3 +357,86 @@ def today() -> date:
     from ..i18n import local_today
 
     return local_today()
+
+
+# Demands presented at events (``event_demands``) ---------------------------------------------
+# A matchmaking event (对接会) presents demands to the talent there; its matches record the event
+# (``DemandMatch.event_id``). HQ and the regional admins who manage a demand present it at an
+# event they see, or take it off again.
+
+def presented_demands(event_id: int, user: User) -> list[Demand]:
+    """The demands presented at the event that ``user`` may see (``region_rows`` loaded, for
+    ``manages_demand``), newest first."""
+    from ..scope import visible_demands_condition
+    from .models import event_demands
+
+    stmt = (select(Demand).join(event_demands, event_demands.c.demand_id == Demand.id)
+            .where(event_demands.c.event_id == event_id, visible_demands_condition(user))
+            .options(selectinload(Demand.region_rows))
+            .order_by(Demand.created_at.desc(), Demand.id.desc()))
+    return list(db.session.scalars(stmt))
+
+
+def presentable_demands(event_id: int, user: User, *, limit: int = 200) -> list[Demand]:
+    """Active demands ``user`` manages (HQ every one, a regional admin those of their regions)
+    not yet presented at the event — the choices of the event page's form."""
+    from ..scope import visible_demands_condition
+    from .models import event_demands
+
+    if not (user.is_hq or user.is_regional_admin):
+        return []
+    stmt = (select(Demand).where(visible_demands_condition(user), Demand.status.in_(ACTIVE_STATUSES),
+                                 ~Demand.id.in_(select(event_demands.c.demand_id)
+                                                .where(event_demands.c.event_id == event_id)))
+            .order_by(Demand.created_at.desc(), Demand.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def events_of_demand(demand: Demand, user: User, *, limit: int = 200) -> list:
+    """The events the demand was presented at that ``user`` may see, latest first."""
+    from ..events.models import Event
+    from ..scope import visible_events_condition
+    from .models import event_demands
+
+    stmt = (select(Event).join(event_demands, event_demands.c.event_id == Event.id)
+            .where(event_demands.c.demand_id == demand.id, visible_events_condition(user))
+            .order_by(Event.starts_at.desc(), Event.id.desc()).limit(limit))
+    return list(db.session.scalars(stmt))
+
+
+def is_presented(event_id: int, demand_id: int) -> bool:
+    from .models import event_demands
+
+    return db.session.scalar(select(event_demands.c.event_id).where(
+        event_demands.c.event_id == event_id, event_demands.c.demand_id == demand_id)) is not None
+
+
+def present_at_event(demand: Demand, event, actor: User) -> bool:
+    """Presents the demand at the event; False when it already was (nothing written)."""
+    from .models import event_demands
+
+    if is_presented(event.id, demand.id):
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.execute(event_demands.insert().values(event_id=event.id, demand_id=demand.id))
+    except IntegrityError:  # presented by someone else meanwhile
+        return False
+    _audit(actor, "demand.present", "demand", demand.id, name=f"#{demand.id}", event=event.id)
+    db.session.commit()
+    return True
+
+
+def withdraw_from_event(demand: Demand, event, actor: User) -> bool:
+    """Takes the demand off the event; False when it was not presented there. Matches already
+    made at the event keep their event."""
+    from .models import event_demands
+
+    result = db.session.execute(event_demands.delete().where(event_demands.c.event_id == event.id,
+                                                             event_demands.c.demand_id == demand.id))
+    if not result.rowcount:
+        db.session.rollback()
+        return False
+    _audit(actor, "demand.withdraw", "demand", demand.id, name=f"#{demand.id}", event=event.id)
+    db.session.commit()
+    return True

@@ -86,16 +86,27 @@ def _load(demand_id) -> Demand:
     return get_demand_or_404(demand_id, *services.demand_options())
 
 
-def _render_detail(demand: Demand, *, move_form=None, match_form=None, match_move_forms=None, status=200):
+def _match_form(demand: Demand, events, formdata=None) -> MatchForm:
+    """The match form; its event is one of the events the demand was presented at."""
+    form = MatchForm(formdata=formdata)
+    form.event_id.choices = [(0, "—"), *((e.id, f"{e.title_zh} · {e.title}") for e in events)]
+    if formdata is None:
+        form.event_id.data = 0
+    return form
+
+
+def _render_detail(demand: Demand, *, move_form=None, match_form=None, match_move_forms=None, status=200,
+                   events=None):
     manages = manages_demand(demand, current_user)
     matches = services.matches_in_scope(demand, current_user)
     suggestions = matching.for_demand(demand, current_user)
     moves = services.DEMAND_WORKFLOW.available(demand, current_user)
+    events = services.events_of_demand(demand, current_user) if events is None else events
     return render_template(
         "demands/detail.html", demand=demand, manages=manages, matches=matches, suggestions=suggestions,
         moves=moves, move_form=move_form or DemandMoveForm(formdata=None, version=demand.version),
-        match_form=match_form or MatchForm(formdata=None), match_move_forms=match_move_forms or {},
-        match_workflow=services.MATCH_WORKFLOW,
+        match_form=match_form or _match_form(demand, events), match_move_forms=match_move_forms or {},
+        match_workflow=services.MATCH_WORKFLOW, events=events,
     ), status
 
 
@@ -164,9 +175,10 @@ def record_match(demand_id):
     demand = _load(demand_id)
     if not current_user.is_hq:
         abort(403)
-    form = MatchForm()
+    events = services.events_of_demand(demand, current_user)
+    form = _match_form(demand, events, formdata=request.form)
     if not form.validate_on_submit():
-        return _render_detail(demand, match_form=form, status=400)
+        return _render_detail(demand, match_form=form, status=400, events=events)
     contact = db.session.scalar(select(Contact).where(Contact.id == form.contact_id.data))
     contact = get_or_404(Contact, form.contact_id.data) if contact is not None else None
     if contact is None:
@@ -178,10 +190,7 @@ def record_match(demand_id):
         if lead is None or lead.contact_id != contact.id:
             form.lead_id.errors = [_("This lead is not about the chosen contact.")]
             return _render_detail(demand, match_form=form, status=400)
-    event_id = form.event_id.data or None
-    if event_id is not None and not _event_exists(event_id):
-        form.event_id.errors = [_("There is no event with this number.")]
-        return _render_detail(demand, match_form=form, status=400)
+    event_id = form.event_id.data or None  # one of the demand's events (the select's choices)
     try:
         match = services.record_match(demand, contact, current_user, lead=lead, note=form.note.data,
                                       event_id=event_id)
@@ -192,12 +201,6 @@ def record_match(demand_id):
     flash(_("%(name)s has been introduced for this demand (match #%(id)s).", name=contact.name, id=match.id),
           "success")
     return redirect(url_for("demands.detail", demand_id=demand.id, _anchor=f"match-{match.id}"))
-
-
-def _event_exists(event_id: int) -> bool:
-    from ..events.models import Event
-
-    return db.session.get(Event, event_id) is not None
 
 
 @bp.route("/matches/<int:match_id>/move", methods=["POST"])

@@ -185,3 +185,10 @@ class EventLeadForm(BaseForm):
     field = StringField(_l("Field"), validators=[Optional(), Length(max=200)])
     summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=4000)])
     submission_token = HiddenField()
+
+
+class PresentDemandForm(BaseForm):
+    """Presents a demand (``liaison.demands``) the user manages at the event."""
+
+    demand_id = SelectField(_l("Demand"), coerce=int, choices=[],
+                            validators=[InputRequired(message=_l("Choose a demand."))])

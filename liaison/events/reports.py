@@ -1,6 +1,6 @@
 """The events' figures on the report page (the core's ``liaison_report_sections``): events by
 kind and by organising station in the period — events held, participants, leads from them and
-how many of those landed. Counted in SQL (GROUP BY), over the report's stations."""
+how many of those landed, demand matches made at them. Counted in SQL (GROUP BY), over the report's stations."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -27,25 +27,38 @@ def _lead_counts():
             .where(TalentLead.source_event_id.is_not(None)).group_by(TalentLead.source_event_id).subquery())
 
 
+def _match_counts():
+    from ..demands.models import DemandMatch
+
+    return (select(DemandMatch.event_id.label("event_id"), func.count().label("matches"))
+            .where(DemandMatch.event_id.is_not(None)).group_by(DemandMatch.event_id).subquery())
+
+
 def section(period, stations) -> ReportSection:
     ids = _events_in(period, stations).subquery()
     leads = _lead_counts()
+    matches = _match_counts()
     participants = func.coalesce(Event.participants, 0)
+    sums = (func.sum(participants), func.sum(func.coalesce(leads.c.leads, 0)),
+            func.sum(func.coalesce(leads.c.landed, 0)), func.sum(func.coalesce(matches.c.matches, 0)))
     by_kind = db.session.execute(
-        select(Event.kind, func.count(Event.id), func.sum(participants), func.sum(func.coalesce(leads.c.leads, 0)),
-               func.sum(func.coalesce(leads.c.landed, 0)))
+        select(Event.kind, func.count(Event.id), *sums)
         .join(ids, ids.c.id == Event.id).outerjoin(leads, leads.c.event_id == Event.id)
+        .outerjoin(matches, matches.c.event_id == Event.id)
         .group_by(Event.kind).order_by(Event.kind)).all()
-    kind_rows = [[kinds.label_of(kind), int(n), int(p or 0), int(l or 0), int(d or 0)] for kind, n, p, l, d in by_kind]
+    kind_rows = [[kinds.label_of(kind), int(n), int(p or 0), int(l or 0), int(d or 0), int(m or 0)]
+                 for kind, n, p, l, d, m in by_kind]
     by_station = db.session.execute(
-        select(Station, func.count(Event.id), func.sum(participants), func.sum(func.coalesce(leads.c.leads, 0)),
-               func.sum(func.coalesce(leads.c.landed, 0)))
+        select(Station, func.count(Event.id), *sums)
         .join(EventStation, EventStation.station_id == Station.id).join(Event, Event.id == EventStation.event_id)
         .join(ids, ids.c.id == Event.id).outerjoin(leads, leads.c.event_id == Event.id)
+        .outerjoin(matches, matches.c.event_id == Event.id)
         .where(*([Station.id.in_(list(stations))] if stations is not None else []))
         .group_by(Station.id).order_by(Station.name)).all()
-    station_rows = [[display_name(s), int(n), int(p or 0), int(l or 0), int(d or 0)] for s, n, p, l, d in by_station]
-    columns = [_l("Events"), _l("Participants"), _l("Leads from events"), _l("Of them landed")]
+    station_rows = [[display_name(s), int(n), int(p or 0), int(l or 0), int(d or 0), int(m or 0)]
+                    for s, n, p, l, d, m in by_station]
+    columns = [_l("Events"), _l("Participants"), _l("Leads from events"), _l("Of them landed"),
+               _l("Matches made at events")]
     return ReportSection(_l("Events"), [
         ReportTable("events_by_kind", _l("Events by kind"), [_l("Kind"), *columns], kind_rows,
                     keys=[kind for kind, *_rest in by_kind], chart="bar", series=(1, 2),

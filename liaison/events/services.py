@@ -677,9 +677,21 @@ def lead_counts(event_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {event_id: (int(n), int(landed or 0)) for event_id, n, landed in rows}
 
 
+def match_counts(event_ids: list[int]) -> dict[int, int]:
+    """Per event: the demand matches made there (``demand_matches.event_id``; one GROUP BY)."""
+    from ..demands.models import DemandMatch
+
+    if not event_ids:
+        return {}
+    rows = db.session.execute(select(DemandMatch.event_id, func.count()).where(DemandMatch.event_id.in_(event_ids))
+                              .group_by(DemandMatch.event_id)).all()
+    return {event_id: int(n) for event_id, n in rows}
+
+
 def figures(event: Event) -> dict[str, int]:
-    """The event's figures: invited, registered, attended, walk-ins, leads created, landed later."""
+    """The event's figures: invited, registered, attended, walk-ins, leads created, matches made
+    there (demands and talent), leads landed later."""
     numbers = counts(event)
     created, landed = lead_counts([event.id]).get(event.id, (0, 0))
-    return {**numbers, "leads": created, "landed": landed,
+    return {**numbers, "leads": created, "landed": landed, "matches": match_counts([event.id]).get(event.id, 0),
             "participants": event.participants if event.participants is not None else numbers["attended"]}

@@ -19,8 +19,8 @@ from ..pagination import keyset_page
 from ..scope import get_or_404, recordable_stations, visible_regions_query
 from ..workflow import IllegalMove
 from . import kinds, services
-from .forms import (EventForm, EventLeadForm, InviteForm, LinkForm, MoveForm, OutcomeForm, PersonForm, StatusForm,
-                    to_local)
+from .forms import (EventForm, EventLeadForm, InviteForm, LinkForm, MoveForm, OutcomeForm, PersonForm,
+                    PresentDemandForm, StatusForm, to_local)
 from .models import AttendanceStatus, Event, EventStatus, Organiser
 
 bp = Blueprint("events", __name__, url_prefix="/events")
@@ -125,18 +125,81 @@ def _load(event_id, *, manage: bool = False) -> Event:
     return event
 
 
-@bp.route("/<int:event_id>")
-@login_required
-def detail(event_id):
-    event = _load(event_id)
-    public_url = mail.absolute(url_for("events_public.register", slug=event.slug))
-    from ..notices.services import qr_svg
+def _present_form(event: Event, formdata=None) -> PresentDemandForm | None:
+    """The form presenting a demand at the event: HQ and regional admins (who manage demands)."""
+    from ..demands import services as demands
 
+    if not (current_user.is_hq or current_user.is_regional_admin):
+        return None
+    form = PresentDemandForm(formdata=formdata)
+    form.demand_id.choices = [(d.id, f"#{d.id} {d.title} — {d.organisation}")
+                              for d in demands.presentable_demands(event.id, current_user)]
+    return form
+
+
+def _render_detail(event: Event, *, present_form=None, status=200):
+    from ..demands import services as demands
+    from ..notices.services import qr_svg
+    from ..scope import manages_demand
+
+    public_url = mail.absolute(url_for("events_public.register", slug=event.slug))
+    presented = demands.presented_demands(event.id, current_user)
     return render_template("events/detail.html", event=event, figures=services.figures(event),
                            leads=services.leads_of(event), moves=services.available_moves(event, current_user),
                            may_manage=services.may_manage(current_user, event), public_url=public_url,
                            qr=qr_svg(public_url), move_form=MoveForm(),
-                           registration_open=services.registration_open(event), status_label=EventStatus.label_of)
+                           registration_open=services.registration_open(event), status_label=EventStatus.label_of,
+                           presented=presented, withdrawable={d.id for d in presented if manages_demand(d)},
+                           present_form=present_form or _present_form(event)), status
+
+
+@bp.route("/<int:event_id>")
+@login_required
+def detail(event_id):
+    return _render_detail(_load(event_id))
+
+
+@bp.route("/<int:event_id>/demands", methods=["POST"])
+@login_required
+def present_demand(event_id):
+    """Presents a demand the user manages at the event (``event_demands``)."""
+    from ..demands import services as demands
+    from ..scope import get_demand_or_404, manages_demand
+
+    event = _load(event_id)
+    form = _present_form(event, formdata=request.form)
+    if form is None:
+        abort(403)
+    if not form.validate_on_submit():
+        return _render_detail(event, present_form=form)
+    demand = get_demand_or_404(form.demand_id.data, *demands.demand_options())
+    if not manages_demand(demand):
+        abort(403)
+    if demands.present_at_event(demand, event, current_user):
+        flash(_("The demand “%(title)s” is presented at this event.", title=demand.title), "success")
+    else:
+        flash(_("The demand “%(title)s” was already presented at this event.", title=demand.title), "info")
+    return redirect(url_for("events.detail", event_id=event.id, _anchor="demands"))
+
+
+@bp.route("/<int:event_id>/demands/<int:demand_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_demand(event_id, demand_id):
+    """Takes a demand the user manages off the event (its matches keep the event)."""
+    from ..demands import services as demands
+    from ..scope import get_demand_or_404, manages_demand
+
+    event = _load(event_id)
+    if not (current_user.is_hq or current_user.is_regional_admin):
+        abort(403)
+    demand = get_demand_or_404(demand_id, *demands.demand_options())
+    if not manages_demand(demand):
+        abort(403)
+    if demands.withdraw_from_event(demand, event, current_user):
+        flash(_("The demand “%(title)s” is no longer presented at this event.", title=demand.title), "success")
+    else:
+        flash(_("The demand “%(title)s” was not presented at this event.", title=demand.title), "info")
+    return redirect(url_for("events.detail", event_id=event.id, _anchor="demands"))
 
 
 @bp.route("/<int:event_id>/edit", methods=["GET", "POST"])

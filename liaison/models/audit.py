@@ -119,6 +119,8 @@ ACTIONS = {
     "demand.create": _l("recorded the demand %(name)s"),
     "demand.update": _l("edited the demand %(name)s"),
     "demand.status": _l("changed the status of the demand %(name)s"),
+    "demand.present": _l("presented the demand %(name)s at an event"),
+    "demand.withdraw": _l("took the demand %(name)s off an event"),
     "demand_match.create": _l("recorded the match %(name)s of a demand with a contact"),
     "demand_match.stage": _l("moved the match %(name)s to another stage"),
 }

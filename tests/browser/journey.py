@@ -192,6 +192,9 @@ class Journey:
         if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
             toggler.click()
             expect(toggler).to_have_attribute("aria-expanded", "true")
+            # Wait for the unfolding to end (Bootstrap swaps "collapsing" for "show"): a click on an item
+            # still sliding in can land on nothing when the machine is slow and the menu is long.
+            expect(self.page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
 
     def nav(self, english: str, shot: str | None = None) -> None:
         self.open_menu()

@@ -143,5 +143,5 @@ def test_wide_report_tables_scroll_by_keyboard_on_a_phone(journey):
     h = journey("hq-phone", phone=True)
     h.login("hq@liaison.example", DEMO_PASSWORD)
     h.nav("Reports", "report")
-    region = h.page.get_by_role("region", name=h.t("By region"))
+    region = h.page.get_by_role("region", name=h.t("Leads by region"), exact=True)
     expect(region).to_have_attribute("tabindex", "0")
