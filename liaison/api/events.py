@@ -134,14 +134,14 @@ def event_out(event: Event) -> dict:
 
 
 def registration_out(event: Event, registration: EventRegistration) -> dict:
-    from ..events.views import _shown  # the door's masking rule: one place
+    from ..events.services import registration_shown  # the door's masking rule: one place
 
     out = {name: getattr(registration, name) for name in (
         "id", "event_id", "contact_id", "status", "source", "registered_at", "checked_in_at", "created_at")}
     masked = []
     for name in PERSONAL:
         value = getattr(registration, name)
-        shown = _shown(event, registration, name)
+        shown = registration_shown(event, registration, name)
         out[name] = shown or None
         if value and shown != value:
             masked.append(name)

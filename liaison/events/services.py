@@ -695,3 +695,24 @@ def figures(event: Event) -> dict[str, int]:
     created, landed = lead_counts([event.id]).get(event.id, (0, 0))
     return {**numbers, "leads": created, "landed": landed, "matches": match_counts([event.id]).get(event.id, 0),
             "participants": event.participants if event.participants is not None else numbers["attended"]}
+
+
+def registration_shown(event: Event, registration, field: str) -> str:
+    """A registration's personal field, masked for viewers who see the organising stations'
+    contacts masked (HQ, by default) — the contacts' rule (``liaison.privacy.masking``)."""
+    from flask_login import current_user
+
+    from ..privacy import masking
+
+    value = getattr(registration, field) or ""
+    if field not in masking.masked_fields() or not value:
+        return value
+    rule = masking.rule_of(current_user)
+    station_ids = set(event.station_ids)
+    if rule == masking.ALL:
+        return value
+    if rule == masking.OWN_STATIONS and station_ids & masking.member_station_ids(current_user):
+        return value
+    if rule == masking.OWN_REGIONS and station_ids & masking.region_station_ids(current_user):
+        return value
+    return masking.mask(field, value)

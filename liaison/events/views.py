@@ -38,28 +38,9 @@ def event_local(event, value):
     return local.strftime("%Y-%m-%d %H:%M") if local else ""
 
 
-def _shown(event: Event, registration, field: str) -> str:
-    """A registration's personal field, masked for viewers who see the organising stations'
-    contacts masked (HQ, by default) — the contacts' rule (``liaison.privacy.masking``)."""
-    from ..privacy import masking
-
-    value = getattr(registration, field) or ""
-    if field not in masking.masked_fields() or not value:
-        return value
-    rule = masking.rule_of(current_user)
-    station_ids = set(event.station_ids)
-    if rule == masking.ALL:
-        return value
-    if rule == masking.OWN_STATIONS and station_ids & masking.member_station_ids(current_user):
-        return value
-    if rule == masking.OWN_REGIONS and station_ids & masking.region_station_ids(current_user):
-        return value
-    return masking.mask(field, value)
-
-
 @bp.app_context_processor
 def _helpers():
-    return {"registration_shown": _shown}
+    return {"registration_shown": services.registration_shown}
 
 
 @bp.route("/")
@@ -484,7 +465,7 @@ def export(event_id):
     exported = exports.Exported()
     station_id = event.station_ids[0] if event.station_ids else None
     for row in rows:
-        values = [_shown(event, row, c) for c in columns]
+        values = [services.registration_shown(event, row, c) for c in columns]
         exported.fields |= {f"event_registrations.{c}" for c, v in zip(columns, values) if v and v == getattr(row, c)}
         writer.writerow([neutralise(v) for v in values] + [
             str(AttendanceStatus.label_of(row.status)), row.source,
