@@ -14,6 +14,7 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 ZH = "zh_Hans_CN"
 SCREENSHOTS = Path(__file__).parent / "screenshots"  # git-ignored
 DEMO_PASSWORD = "liaison-demo-2026"  # the demo accounts' password (liaison/demo.py)
+LANGUAGE_BUTTONS = {"en": "English", "zh": "简体中文"}  # the language switch in the menu, each in its own language
 
 
 class Translator:
@@ -185,10 +186,17 @@ class Journey:
         self.field("Password").fill(password)
         self.follow(page.get_by_role("button", name=self.tx("Log in")))
         assert "/login" not in page.url, f"[{self.label}] could not log in as {email}"
+        # A user's language is stored with the account, and another journey may have switched it
+        # (journey 5 does): switch back through the menu so this journey sees the language it expects.
+        if not (page.locator("html").get_attribute("lang") or "").startswith(self.locale):
+            self.open_menu()
+            with page.expect_navigation():
+                page.get_by_role("button", name=LANGUAGE_BUTTONS[self.locale]).click()
 
     def open_menu(self) -> None:
         """On a phone the navigation is folded behind the menu button."""
-        toggler = self.page.get_by_role("button", name=self.t("Menu"))
+        # Found by its target, not its label: the page may still be in another language (see login).
+        toggler = self.page.locator("button[data-bs-target='#main-nav']")
         if toggler.is_visible() and toggler.get_attribute("aria-expanded") != "true":
             toggler.click()
             expect(toggler).to_have_attribute("aria-expanded", "true")
