@@ -10,7 +10,8 @@ generator (wrk) on loopback, against a ceiling app on the same machine in the sa
    loopback HTTP, so no cookie setting is relaxed. ``bench/ceiling.py`` runs under the same
    ``gunicorn.conf.py`` with the same settings.
 3. Load: ``wrk`` (1 thread, ``BENCH_CONNECTIONS`` connections, ``BENCH_DURATION`` seconds per
-   endpoint), ours and the ceiling interleaved endpoint by endpoint. Peak RSS per worker is read
+   endpoint at 100,000 leads, ``BENCH_SMALL_DURATION`` at 1,000), ours and the ceiling interleaved
+   endpoint by endpoint. With a Redis on 127.0.0.1:6379 jobs go to an RQ worker, as in production. Peak RSS per worker is read
    with psutil while the servers run.
 4. PostgreSQL when one answers on 127.0.0.1:5432 (``BENCH_POSTGRES_URL`` or ``DATABASE_URL``
    to name another; a scratch database, dropped after).
@@ -47,7 +48,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import data  # noqa: E402
 import requests  # noqa: E402
 
-DURATION = max(1, int(os.environ.get("BENCH_DURATION", 4)))
+DURATION = max(1, int(os.environ.get("BENCH_DURATION", 3)))
+# The 1,000-lead pass (only its p95 is used, for the scaling ratio) runs shorter.
+SMALL_DURATION = max(1, int(os.environ.get("BENCH_SMALL_DURATION", 2)))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 4))
 WORKERS, THREADS = 2, 4
 TIME_LIMIT = int(os.environ.get("BENCH_TIME_LIMIT", 600))  # seconds; the PostgreSQL pass is skipped past it
@@ -221,8 +224,8 @@ class Result:
     requests: int
 
 
-def wrk(url: str, cookie: str = "", post_body: str | None = None) -> Result:
-    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--timeout", "10s", "-s", str(ROOT / "bench" / "wrk.lua"),
+def wrk(url: str, cookie: str = "", post_body: str | None = None, duration: int = DURATION) -> Result:
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "--timeout", "10s", "-s", str(ROOT / "bench" / "wrk.lua"),
                "-H", f"Accept-Encoding: {ACCEPT}"]
     if cookie:
         command += ["-H", f"Cookie: {cookie}"]
@@ -230,7 +233,7 @@ def wrk(url: str, cookie: str = "", post_body: str | None = None) -> Result:
     env.pop("BENCH_POST_BODY", None)
     if post_body is not None:
         env["BENCH_POST_BODY"] = post_body
-    output = subprocess.run(command + [url], env=env, capture_output=True, text=True, timeout=DURATION + 60).stdout
+    output = subprocess.run(command + [url], env=env, capture_output=True, text=True, timeout=duration + 60).stdout
     line = next((line for line in output.splitlines() if line.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary:\n{output}")
@@ -404,10 +407,48 @@ class Measured:
     weight: tuple[int, int, bool] | None = None
 
 
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def redis_answers() -> bool:
+    try:
+        from redis import Redis
+
+        return bool(Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@contextmanager
+def job_worker(env_extra: dict, workdir: Path):
+    """Production's job setup when a Redis answers: ``REDIS_URL`` for the app and one RQ worker
+    (``flask --app liaison worker``) beside gunicorn, on a queue of this run's own; else nothing
+    (jobs run inline, in the request that asked for them — the ``make run`` default)."""
+    if not redis_answers():
+        yield {}
+        return
+    extra = {"REDIS_URL": REDIS_URL, "LIAISON_JOB_QUEUE": f"bench-{os.getpid()}-{secrets.token_hex(4)}"}
+    env = {**os.environ, "LIAISON_ENV": "production", "SECRET_KEY": secrets.token_hex(32), **env_extra, **extra}
+    process = subprocess.Popen([str(BIN / "flask"), "--app", "liaison", "worker"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=open(workdir / "worker.log", "w"),
+                               start_new_session=True)
+    try:
+        yield extra
+    finally:
+        stop_server(Server("worker", process, "", workdir / "worker.log"))
+
+
 def measure(database: str, workdir: Path, *, with_ceiling: bool, deep_page_number: int, weigh: bool) -> Measured:
     url = database if database.startswith("postgres") else f"sqlite:///{database}"
+    with job_worker({"DATABASE_URL": url}, workdir) as jobs:
+        return _measure(database, url, workdir, jobs, with_ceiling=with_ceiling, deep_page_number=deep_page_number,
+                        weigh=weigh)
+
+
+def _measure(database: str, url: str, workdir: Path, jobs: dict, *, with_ceiling: bool, deep_page_number: int,
+             weigh: bool) -> Measured:
     result = Measured()
-    servers = [start_server("ours", "wsgi:app", {"DATABASE_URL": url, "LIAISON_QUERY_COUNT_HEADER": "true"},
+    servers = [start_server("ours", "wsgi:app", {"DATABASE_URL": url, "LIAISON_QUERY_COUNT_HEADER": "true", **jobs},
                             workdir, "/healthz")]
     try:
         if with_ceiling:
@@ -427,7 +468,8 @@ def measure(database: str, workdir: Path, *, with_ceiling: bool, deep_page_numbe
             for endpoint in points:  # interleaved: ours, then the ceiling, endpoint by endpoint
                 cookie = browsers[endpoint.user].cookie_header
                 body = urlencode({**endpoint.post, "csrf_token": token}) if endpoint.post else None
-                result.ours[endpoint.name] = wrk(ours.url + endpoint.path, cookie, body)
+                result.ours[endpoint.name] = wrk(ours.url + endpoint.path, cookie, body,
+                                                 DURATION if with_ceiling else SMALL_DURATION)
                 if ceiling:
                     ceiling_body = urlencode({**endpoint.post, "contact_id": f.contact_id}) if endpoint.post else None
                     result.ceiling[endpoint.name] = wrk(ceiling.url + endpoint.ceiling, "", ceiling_body)
@@ -505,7 +547,8 @@ def machine() -> str:
 
 def report(backend: str, large: Measured, small: Measured, kinds: dict[str, str], checks: list[tuple[bool, str]]) -> None:
     print(f"\n== {backend}: ours under gunicorn ({WORKERS} workers × {THREADS} threads), "
-          f"wrk 1 thread × {CONNECTIONS} connections, {DURATION:g} s per endpoint ==")
+          f"wrk 1 thread × {CONNECTIONS} connections, {DURATION:g} s per endpoint "
+          f"({SMALL_DURATION:g} s at 1,000 leads) ==")
     print(f"deep page: {large.deep_how} (100,000 leads); {small.deep_how} (1,000 leads)")
     header = (f"{'endpoint':30} {'req/s':>6} {'ceil':>6} {'ratio':>6} {'p50':>6} {'p95':>6} {'p99':>6} "
               f"{'c.p95':>6} {'p95@1k':>6} {'scale':>6} {'err':>4} {'SQL':>7}")
@@ -590,6 +633,10 @@ def main() -> int:
           "ours and the ceiling run side by side and are measured alternately, endpoint by endpoint")
     print("server settings: LIAISON_ENV=production, a random SECRET_KEY, gunicorn.conf.py; added: "
           "LIAISON_QUERY_COUNT_HEADER=true (X-Query-Count); Secure cookies are sent by the harness over loopback HTTP")
+    print("jobs: " + (f"RQ on Redis ({REDIS_URL}, a queue of the run's own) with one worker "
+                      "(flask --app liaison worker) beside gunicorn, as in production — it shares the 2 cores"
+                      if redis_answers() else
+                      "no Redis answers: jobs (notifications, e-mail) run inline in the request that asks for them"))
     checks: list[tuple[bool, str]] = []
     results = {}
     with tempfile.TemporaryDirectory(prefix="liaison-bench-") as tmp:

@@ -87,7 +87,8 @@ def utc_start_of(day: date) -> datetime:
 
 
 def is_chinese() -> bool:
-    return str(get_locale() or "").startswith("zh")
+    locale = get_locale()  # its language, not str(locale): called for every name a table shows
+    return locale is not None and locale.language == "zh"
 
 
 # Dates ------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from contextlib import ExitStack, contextmanager
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import Table, event, inspect, select, text
+from sqlalchemy import exc as sa_exc
 
 from liaison import create_app
 from liaison.models import db
@@ -149,7 +150,20 @@ def _empty_database() -> None:
     tables = [t.name for t in reversed(_existing_tables())]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            # Not TRUNCATE: it replaces the files of every table (~0.5 s per test for ~100 tables).
+            # The tables with rows are found in one statement and emptied children first; then
+            # every sequence of the schema starts at 1 again, as TRUNCATE … RESTART IDENTITY did.
+            probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+            filled = [t for t in tables if t in set(connection.execute(text(probe)).scalars())]
+            try:
+                with connection.begin_nested():
+                    for table in filled:
+                        connection.execute(text(f'DELETE FROM "{table}"'))
+            except sa_exc.IntegrityError:  # rows referring to each other across tables: let TRUNCATE cut them
+                connection.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in filled) + " CASCADE"))
+            connection.execute(text(
+                "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE c.relkind = 'S' AND n.nspname = current_schema()"))
         else:
             for table in tables:
                 connection.execute(text(f'DELETE FROM "{table}"'))

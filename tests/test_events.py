@@ -342,6 +342,9 @@ def test_figures_and_report_section_against_a_hand_count(app, client, world, log
         assert sum(row[1] for row in everyone.tables[0].rows) == 3
         numbers = services.figures(db.session.get(Event, a))
         assert (numbers["leads"], numbers["landed"], numbers["participants"], numbers["matches"]) == (2, 1, 40, 0)
+        # The event page counts the leads it lists instead of querying them again: the same figures.
+        event_a = db.session.get(Event, a)
+        assert services.figures(event_a, leads=services.leads_of(event_a)) == numbers
         assert services.figures(db.session.get(Event, b))["matches"] == 2
     login("hq")
     page = client.get("/reports/?period=2030").get_data(as_text=True)
@@ -366,3 +369,36 @@ def test_subject_report_and_erasure_cover_registrations(app, client, world):
         db.session.commit()
         row = db.session.scalar(select(EventRegistration))
         assert (row.name, row.email, row.phone) == ("—", None, None)
+
+
+def test_plain_select_renders_as_wtforms_select(app):
+    """``PlainSelect`` (the event page's list of demands, the demands' filters) writes the same
+    HTML as WTForms' ``Select``: escaping, the chosen option, attributes, the required flag."""
+    from wtforms.validators import InputRequired
+    from wtforms.widgets import Select
+
+    from liaison.forms import PlainSelect
+    from liaison.forms import BaseForm, SelectField
+
+    choices = [(1, 'A & B <"quoted">'), (2, "二"), (3, "")]
+
+    class Plain(BaseForm):
+        class Meta:
+            csrf = False
+        pick = SelectField("Pick", coerce=int, choices=choices, widget=PlainSelect(),
+                           validators=[InputRequired()])
+
+    class Stock(BaseForm):
+        class Meta:
+            csrf = False
+        pick = SelectField("Pick", coerce=int, choices=choices, widget=Select(), validators=[InputRequired()])
+
+    with app.test_request_context("/?pick=2"):
+        from flask import request
+
+        plain, stock = Plain(request.args), Stock(request.args)
+        assert str(plain.pick(class_="form-select", aria_describedby="x")) == str(
+            stock.pick(class_="form-select", aria_describedby="x"))
+        assert "<option selected value=\"2\">二</option>" in str(plain.pick())
+        plain, stock = Plain(formdata=None), Stock(formdata=None)
+        assert str(plain.pick()) == str(stock.pick())

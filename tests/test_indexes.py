@@ -109,6 +109,7 @@ def test_list_queries_use_indexes(app, world, database_url):
         assert _check({"like": select(TalentLead).where(TalentLead.summary.ilike("%topic%")).limit(25)}, ANY_SCAN)
         _check_lead_lists(world)
         _check_contact_and_station_lists(world)
+        _check_figures()
 
 
 def _check_lead_lists(world):
@@ -167,3 +168,54 @@ def _check_contact_and_station_lists(world):
                 for q in ("nguyen", "王明", "明", "university 12", "person 1")}
     assert _check(searches, ANY_SCAN) == []
     assert len(db.session.scalars(contact_services.search(hq, q="university 299")).all()) == 6
+
+
+def _plans_of(compute) -> dict[str, list[str]]:
+    """EXPLAIN QUERY PLAN of every SELECT ``compute()`` sends."""
+    sent = []
+
+    def capture(_conn, _cursor, sql, params, *_args):
+        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            sent.append((sql, params))
+
+    event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        compute()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", capture)
+    connection = db.session.connection()
+    return {sql: [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            for sql, params in sent}
+
+
+def _check_figures():
+    """The home page's HQ figures and the report's "leads from demands / events" read indexes only
+    (the latter through the partial indexes, which hold just those leads): no walk over every lead."""
+    from liaison.demands import reports as demand_reports
+    from liaison.events import reports as event_reports
+    from liaison.reports import periods
+    from liaison.scorecard import dashboards
+
+    period = periods.named("2024")
+    computations = {
+        "queue by age": dashboards.queue_by_age,
+        "funnel": lambda: dashboards.funnel_years(2024),
+        "landings by month": lambda: dashboards.landings_by_month(date(2024, 12, 31)),
+        "leads from demands": lambda: demand_reports.match_counts(period, None),
+        "leads from events": lambda: event_reports.section(period, None),
+    }
+    partial = {"source_demand_id IS NOT NULL": "ix_leads_from_demand", "source_event_id IS NOT NULL": "ix_leads_from_event"}
+    bad, served = [], set()
+    for label, compute in computations.items():
+        for sql, plan in _plans_of(compute).items():
+            if " leads" in sql and any(ANY_SCAN.search(line) for line in plan):
+                bad.append(f"{label}: {plan}\n{sql}")
+            for condition, index in partial.items():
+                if condition in sql:
+                    # without it SQLite walks every lead station by station (a SEARCH, not a SCAN)
+                    if any(index in line for line in plan):
+                        served.add(index)
+                    else:
+                        bad.append(f"{label}: {plan}\n{sql}")
+    assert bad == []
+    assert served == set(partial.values())

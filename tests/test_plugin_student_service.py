@@ -276,7 +276,7 @@ def test_overdue_list_and_reminders(app, world, on, login):
         late_id = late.id
     body = login("vol_milan").get(f"{BASE}/requests/overdue").get_data(as_text=True)
     assert f"#{late_id}" in body and body.count("overdue</span>") == 1
-    assert "Overdue student service requests" in login("vol_milan").get("/").get_data(as_text=True)
+    assert "1 service request is past its due date." in login("vol_milan").get("/").get_data(as_text=True)
     assert login("vol_hanoi").get(f"{BASE}/requests/overdue").status_code == 404
     with app.test_request_context():
         assert services.remind_overdue() == 1
@@ -488,6 +488,41 @@ def test_list_pages_do_not_query_per_row(app, world, on, login, count_queries):
     for n in range(3, 9):
         make_student(app, world, name=f"Student {n}")
     assert {path: queries(path) for path in few} == few
+
+
+def test_roll_call_page_does_not_query_per_row(app, world, on, login, count_queries):
+    """Entries come with their students, contacts, stations and markers in one statement; the rows
+    share one blank form, and a refused one keeps what was typed in its own row only."""
+    make_student(app, world, name="Few 0", city="Turin")
+    many = [make_student(app, world, name=f"Many {n}") for n in range(6)]
+    with app.test_request_context():
+        hq_user = db.session.get(User, world.users["hq"])
+        few_call = services.open_roll_call("Few", "IT", "Turin", None, hq_user).id
+        many_call = services.open_roll_call("Many", "IT", "Milan", None, hq_user).id
+        entries = dict(db.session.execute(select(RollCallEntry.student_id, RollCallEntry.id)
+                                          .where(RollCallEntry.roll_call_id == many_call)).all())
+    client = login("hq")
+    for student_id, mark in zip(many[:3], ("safe", "needs_help", "not_reached")):
+        assert client.post(f"{BASE}/roll-calls/{many_call}/entries/{entries[student_id]}",
+                           data={"mark": mark, "channel": "wechat"}).status_code == 302
+
+    def queries(call, query=""):
+        with count_queries() as counter:
+            assert client.get(f"{BASE}/roll-calls/{call}{query}").status_code == 200
+        return counter.count
+
+    home = client.get("/").get_data(as_text=True)  # the card: open roll calls newest first, no overdue card
+    assert home.index(f"roll-calls/{many_call}\"") < home.index(f"roll-calls/{few_call}\"")
+    assert "Overdue student service requests" not in home
+    assert queries(many_call) == queries(few_call)
+    assert queries(many_call, "?mark=safe") == queries(few_call, "?mark=safe")
+    refused = client.post(f"{BASE}/roll-calls/{many_call}/entries/{entries[many[4]]}",
+                          data={"mark": "reached", "channel": "", "note": "Typed <note>"})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and body.count("Say how the student was reached.") == 1
+    assert body.count('value="Typed &lt;note&gt;"') == 1 and body.count('<option value="" selected>') == 1
+    assert body.count('<option value="phone" selected>') == len(entries)  # the preset (the refused row: "—" after it)
+    assert f'id="channel-{entries[many[4]]}" aria-describedby="channel-{entries[many[4]]}-errors"' in body
 
 
 def test_demo_data_loads_twice(app, world):

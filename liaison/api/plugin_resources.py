@@ -31,7 +31,23 @@ def plugin_blueprints(app) -> list[Blueprint]:
     return found
 
 
+_BUILT: dict[tuple, Blueprint] = {}
+
+
 def _blueprint(plugin: str, resource: ApiResource) -> Blueprint:
+    """The resource's blueprint, built once per process (a blueprint may serve several apps, as
+    the core's do): building one decorates its views with deep copies of the schemas."""
+    from .views import rate_limited
+
+    key = (plugin, resource.name, resource.model, resource.schema, resource.description,
+           tuple(map(str, resource.order_by or ())))
+    built = _BUILT.get(key)
+    if built is None:
+        built = _BUILT[key] = rate_limited(_build(plugin, resource))
+    return built
+
+
+def _build(plugin: str, resource: ApiResource) -> Blueprint:
     from .views import READ_PROBLEMS, problem_responses
 
     blp = Blueprint(f"api_p_{plugin}_{resource.name}".replace("-", "_"), __name__,

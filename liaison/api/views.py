@@ -93,7 +93,7 @@ def blueprints(app) -> list[Blueprint]:
     from .plugin_resources import plugin_blueprints
 
     return [*CORE_BLUEPRINTS, events_bp, demands_bp,
-            *(rate_limited(blueprint) for blueprint in plugin_blueprints(app))]
+            *plugin_blueprints(app)]  # rate-limited when built
 
 
 # Stations ------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from ..forms import BaseForm, PhoneNumber, SelectField, SelectMultipleField, optional_email
+from ..forms import BaseForm, PhoneNumber, PlainSelect, SelectField, SelectMultipleField, optional_email
 from .models import FIELD_LENGTH, DemandKind, DemandSource, DemandStatus
 from .services import DEMAND_WORKFLOW, MATCH_WORKFLOW
 
@@ -93,11 +93,12 @@ class DemandFilterForm(BaseForm):
 
     q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
     status = SelectField(_l("Status"), choices=[("", _l("Any status"))] + DemandStatus.choices(),
-                         validators=[Optional()])
-    kind = SelectField(_l("Kind"), choices=[("", _l("Any kind"))] + DemandKind.choices(), validators=[Optional()])
+                         validators=[Optional()], widget=PlainSelect())
+    kind = SelectField(_l("Kind"), choices=[("", _l("Any kind"))] + DemandKind.choices(), validators=[Optional()],
+                       widget=PlainSelect())
     field = StringField(_l("Field"), validators=[Optional(), Length(max=FIELD_LENGTH)])
     region = SelectField(_l("Region"), coerce=lambda v: int(v) if str(v).isdigit() else None,
-                         validators=[Optional()])
+                         validators=[Optional()], widget=PlainSelect())
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)

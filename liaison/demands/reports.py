@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select
 
 from ..i18n import display_name
 from ..models import Region, Station, TalentLead, db
+from ..models.base import rarely
 from ..reports.sections import ReportSection, ReportTable
 from .models import Demand, DemandKind, DemandMatch, DemandRegion, DemandStatus, MatchStage
 
@@ -50,7 +51,7 @@ def match_counts(period, stations) -> dict[int, dict[str, int]]:
             .where(DemandMatch.created_at < end).group_by(Station.region_id, DemandMatch.stage))
     leads = (select(Station.region_id, func.count())
              .select_from(TalentLead).join(Station, Station.id == TalentLead.station_id)
-             .where(TalentLead.source_demand_id.is_not(None), TalentLead.created_at >= start,
+             .where(rarely(TalentLead.source_demand_id.is_not(None)), TalentLead.created_at >= start,
                     TalentLead.created_at < end).group_by(Station.region_id))
     if stations is not None:
         stmt = stmt.where(DemandMatch.station_id.in_(list(stations)))

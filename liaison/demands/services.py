@@ -377,19 +377,20 @@ def presented_demands(event_id: int, user: User) -> list[Demand]:
     return list(db.session.scalars(stmt))
 
 
-def presentable_demands(event_id: int, user: User, *, limit: int = 200) -> list[Demand]:
+def presentable_demands(event_id: int, user: User, *, limit: int = 200) -> list:
     """Active demands ``user`` manages (HQ every one, a regional admin those of their regions)
-    not yet presented at the event — the choices of the event page's form."""
+    not yet presented at the event — the choices of the event page's form: rows of ``id``,
+    ``title`` and ``organisation`` only (not whole demands)."""
     from ..scope import visible_demands_condition
     from .models import event_demands
 
     if not (user.is_hq or user.is_regional_admin):
         return []
-    stmt = (select(Demand).where(visible_demands_condition(user), Demand.status.in_(ACTIVE_STATUSES),
-                                 ~Demand.id.in_(select(event_demands.c.demand_id)
-                                                .where(event_demands.c.event_id == event_id)))
+    stmt = (select(Demand.id, Demand.title, Demand.organisation)
+            .where(visible_demands_condition(user), Demand.status.in_(ACTIVE_STATUSES),
+                   ~Demand.id.in_(select(event_demands.c.demand_id).where(event_demands.c.event_id == event_id)))
             .order_by(Demand.created_at.desc(), Demand.id.desc()).limit(limit))
-    return list(db.session.scalars(stmt))
+    return list(db.session.execute(stmt))
 
 
 def events_of_demand(demand: Demand, user: User, *, limit: int = 200) -> list:

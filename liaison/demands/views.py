@@ -30,6 +30,12 @@ def _labels():
     return {"demand_kind_label": DemandKind.label_of, "demand_status_label": DemandStatus.label_of,
             "demand_source_label": DemandSource.label_of, "match_stage_label": MatchStage.label_of}
 
+
+def translated_labels(vocabulary) -> dict[str, str]:
+    """``{value: label}`` of a vocabulary in the request's language, for a table's rows: each
+    label translated once per page, not once per row (unknown values: ``label_of``)."""
+    return {member.value: str(member.label) for member in vocabulary}
+
 PER_PAGE = 25
 
 
@@ -65,7 +71,8 @@ def index():
     form = DemandFilterForm(request.args, regions=regions)
     stmt = filtered_demands(current_user, request.args).options(selectinload(Demand.field_rows))
     page = keyset_page(stmt, per_page=PER_PAGE)
-    return render_template("demands/index.html", page=page, form=form, may_create=_may_create())
+    return render_template("demands/index.html", page=page, form=form, may_create=_may_create(),
+                           kind_labels=translated_labels(DemandKind), status_labels=translated_labels(DemandStatus))
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..forms import BaseForm, CountryCode, PhoneNumber, SelectField, SelectMultipleField, optional_email
+from ..forms import BaseForm, CountryCode, PhoneNumber, PlainSelect, SelectField, SelectMultipleField, optional_email
 from ..models import LeadCategory
 from ..notices.forms import WebAddress
 from . import kinds
@@ -190,5 +190,5 @@ class EventLeadForm(BaseForm):
 class PresentDemandForm(BaseForm):
     """Presents a demand (``liaison.demands``) the user manages at the event."""
 
-    demand_id = SelectField(_l("Demand"), coerce=int, choices=[],
+    demand_id = SelectField(_l("Demand"), coerce=int, choices=[], widget=PlainSelect(),
                             validators=[InputRequired(message=_l("Choose a demand."))])

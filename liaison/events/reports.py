@@ -8,6 +8,7 @@ from sqlalchemy import case, func, select
 
 from ..i18n import display_name
 from ..models import LeadStatus, Station, TalentLead, db
+from ..models.base import rarely
 from ..reports.sections import ReportSection, ReportTable
 from . import kinds
 from .models import Event, EventStation, EventStatus
@@ -24,7 +25,7 @@ def _events_in(period, stations):
 def _lead_counts():
     return (select(TalentLead.source_event_id.label("event_id"), func.count().label("leads"),
                    func.sum(case((TalentLead.status == LeadStatus.LANDED, 1), else_=0)).label("landed"))
-            .where(TalentLead.source_event_id.is_not(None)).group_by(TalentLead.source_event_id).subquery())
+            .where(rarely(TalentLead.source_event_id.is_not(None))).group_by(TalentLead.source_event_id).subquery())
 
 
 def _match_counts():

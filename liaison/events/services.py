@@ -14,7 +14,7 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..forms import normalise_phone
 from ..models import (
@@ -70,8 +70,9 @@ def get_event_or_404(event_id: Any, user: User, *options) -> Event:
     ident = parse_id(event_id)
     if ident is None:
         abort(404)
-    event = db.session.scalar(visible_events(user).where(Event.id == ident).options(
-        selectinload(Event.organising).selectinload(EventStation.station), *options))
+    # The organising stations come in the same statement (a few rows per event).
+    event = db.session.execute(visible_events(user).where(Event.id == ident).options(
+        joinedload(Event.organising).joinedload(EventStation.station), *options)).unique().scalar_one_or_none()
     if event is None:
         abort(404)
     return event
@@ -688,11 +689,15 @@ def match_counts(event_ids: list[int]) -> dict[int, int]:
     return {event_id: int(n) for event_id, n in rows}
 
 
-def figures(event: Event) -> dict[str, int]:
+def figures(event: Event, *, leads: list[TalentLead] | None = None) -> dict[str, int]:
     """The event's figures: invited, registered, attended, walk-ins, leads created, matches made
-    there (demands and talent), leads landed later."""
+    there (demands and talent), leads landed later. ``leads``: the event's leads (``leads_of``),
+    when the caller has them already — counted here rather than queried again."""
     numbers = counts(event)
-    created, landed = lead_counts([event.id]).get(event.id, (0, 0))
+    if leads is None:
+        created, landed = lead_counts([event.id]).get(event.id, (0, 0))
+    else:
+        created, landed = len(leads), sum(1 for lead in leads if lead.status == LeadStatus.LANDED)
     return {**numbers, "leads": created, "landed": landed, "matches": match_counts([event.id]).get(event.id, 0),
             "participants": event.participants if event.participants is not None else numbers["attended"]}
 

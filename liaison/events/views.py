@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
+from functools import lru_cache
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -55,8 +56,12 @@ def index():
         stmt = stmt.where(Event.kind == kind)
     stmt = stmt.order_by(Event.starts_at.desc(), Event.id.desc())
     page = keyset_page(stmt, per_page=30)
+    # The rows' labels, each translated once for the page rather than once per row.
+    kind_labels = {name: kinds.label_of(name) for name in {event.kind for event in page.items}}
+    status_labels = {value: str(EventStatus.label_of(value)) for value in {event.status for event in page.items}}
     return render_template("events/index.html", page=page, status=status, kind=kind, statuses=EventStatus,
-                           kinds=kinds.choices(), may_create=services.may_create(current_user))
+                           kinds=kinds.choices(), may_create=services.may_create(current_user),
+                           kind_labels=kind_labels, status_labels=status_labels)
 
 
 def _form_choices():
@@ -118,17 +123,25 @@ def _present_form(event: Event, formdata=None) -> PresentDemandForm | None:
     return form
 
 
+@lru_cache(maxsize=512)
+def _qr(url: str) -> str:
+    """The public page's QR code: the same URL always makes the same SVG, so it is made once."""
+    from ..notices.services import qr_svg
+
+    return qr_svg(url)
+
+
 def _render_detail(event: Event, *, present_form=None, status=200):
     from ..demands import services as demands
-    from ..notices.services import qr_svg
     from ..scope import manages_demand
 
     public_url = mail.absolute(url_for("events_public.register", slug=event.slug))
     presented = demands.presented_demands(event.id, current_user)
-    return render_template("events/detail.html", event=event, figures=services.figures(event),
-                           leads=services.leads_of(event), moves=services.available_moves(event, current_user),
+    leads = services.leads_of(event)
+    return render_template("events/detail.html", event=event, figures=services.figures(event, leads=leads),
+                           leads=leads, moves=services.available_moves(event, current_user),
                            may_manage=services.may_manage(current_user, event), public_url=public_url,
-                           qr=qr_svg(public_url), move_form=MoveForm(),
+                           qr=_qr(public_url), move_form=MoveForm(),
                            registration_open=services.registration_open(event), status_label=EventStatus.label_of,
                            presented=presented, withdrawable={d.id for d in presented if manages_demand(d)},
                            present_form=present_form or _present_form(event)), status

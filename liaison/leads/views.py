@@ -51,9 +51,9 @@ def filter_form(sort: str = "-updated") -> tuple[LeadFilterForm, LeadFilters]:
 
 
 LIST_OPTIONS = (
-    selectinload(TalentLead.contact),
-    selectinload(TalentLead.station),
-    selectinload(TalentLead.reviewer),
+    joinedload(TalentLead.contact),
+    joinedload(TalentLead.station),
+    joinedload(TalentLead.reviewer),
 )
 
 

@@ -121,6 +121,16 @@ Index("ix_leads_status_submitted", _leads.c.status, _NullsFirst(_leads.c.submitt
 Index("ix_leads_station_submitted", _leads.c.station_id, _NullsFirst(_leads.c.submitted_at), _leads.c.id)
 Index("ix_leads_priority_submitted", _leads.c.priority, _NullsFirst(_leads.c.submitted_at), _leads.c.id)
 
+# Few leads come from an event or a demand: partial indexes over just those serve the report's
+# "leads from events / demands" figures (``source_… IS NOT NULL``) on both databases, where the
+# plain index's statistics (one value, NULL, for almost every row) lead the planner to a full scan.
+_from_demand = _leads.c.source_demand_id.is_not(None)
+_from_event = _leads.c.source_event_id.is_not(None)
+Index("ix_leads_from_demand", _leads.c.source_demand_id, _leads.c.station_id, _leads.c.created_at,
+      sqlite_where=_from_demand, postgresql_where=_from_demand)
+Index("ix_leads_from_event", _leads.c.source_event_id, _leads.c.station_id, _leads.c.status,
+      sqlite_where=_from_event, postgresql_where=_from_event)
+
 
 class LeadEvent(db.Model):
     """One entry of a lead's timeline: a status change, a comment, an edit or an assignment."""

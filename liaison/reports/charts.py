@@ -45,7 +45,8 @@ class Table:
 
     def chart_points(self) -> list[tuple[str, str, float]]:
         """(series heading, row label, value) of every bar or point — what the chart draws."""
-        return [(str(self.columns[s]), str(row[0]), _number(row[s])) for s in self.series for row in self.rows]
+        names = {s: str(self.columns[s]) for s in self.series}  # headings are lazy strings: translate once
+        return [(names[s], str(row[0]), _number(row[s])) for s in self.series for row in self.rows]
 
 
 def _number(value: Any) -> float:
@@ -96,6 +97,7 @@ def bar_chart(table: Table) -> Markup:
     height = top + max(1, len(table.rows)) * group + 6
     peak = max([_number(row[s]) for row in table.rows for s in series] + [0.0]) or 1.0
     room = width - label_width - 60
+    names = {s: escape(str(table.columns[s])) for s in series}
     body = []
     for r, row in enumerate(table.rows):
         y0 = top + r * group
@@ -108,7 +110,7 @@ def bar_chart(table: Table) -> Markup:
             length = max(0.0, value / peak * room)
             y = y0 + i * bar
             body.append(f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar - 2}" '
-                        f'fill="{PALETTE[i % len(PALETTE)]}" data-series="{escape(str(table.columns[s]))}" '
+                        f'fill="{PALETTE[i % len(PALETTE)]}" data-series="{names[s]}" '
                         f'data-label="{escape(label)}" data-value="{_fmt(value).replace(",", "")}"/>')
             body.append(f'<text x="{label_width + length + 4:.1f}" y="{y + bar - 4}" fill="#212529">{_fmt(value)}</text>')
     return _frame(table, width, height, body, _legend(table, 14))

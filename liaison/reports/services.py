@@ -108,8 +108,10 @@ def _data_version() -> tuple:
     )).one())
 
 
-def live_figures(selection: F.Selection) -> dict[str, Any]:
-    """Today's figures for ``selection`` (see the cache above)."""
+def cached(key: tuple, compute):
+    """``compute()``, kept per process for ``key`` while the data it reads is unchanged (see
+    above): the report's figures, the scorecard's figures of every station. A copy is returned,
+    so callers may change what they get."""
     import threading
     import time
     from collections import OrderedDict
@@ -118,21 +120,27 @@ def live_figures(selection: F.Selection) -> dict[str, Any]:
 
     seconds = float(current_app.config.get("REPORTS_CACHE_SECONDS", 300))
     if seconds <= 0:
-        return F.compute(selection)
+        return compute()
     cache = current_app.extensions.setdefault(_CACHE_KEY, {"lock": threading.Lock(), "entries": OrderedDict()})
-    key = (selection.period.key, selection.station_ids, selection.category, _data_version())
+    key = (*key, _data_version())
     now = time.monotonic()
     with cache["lock"]:
         found = cache["entries"].get(key)
         if found is not None and now - found[0] < seconds:
             cache["entries"].move_to_end(key)
             return copy.deepcopy(found[1])
-    figures = F.compute(selection)
+    value = compute()
     with cache["lock"]:
-        cache["entries"][key] = (now, copy.deepcopy(figures))
+        cache["entries"][key] = (now, copy.deepcopy(value))
         while len(cache["entries"]) > _CACHE_SIZE:
             cache["entries"].popitem(last=False)
-    return figures
+    return value
+
+
+def live_figures(selection: F.Selection) -> dict[str, Any]:
+    """Today's figures for ``selection`` (see the cache above)."""
+    return cached(("figures", selection.period.key, selection.station_ids, selection.category),
+                  lambda: F.compute(selection))
 
 
 def build(selection: F.Selection, *, with_sections: bool = True, regions: tuple[int, ...] | None = None) -> ReportView:

@@ -236,7 +236,9 @@ def scorecard(year: int, station_ids: tuple[int, ...] | None) -> tuple[list[Card
     narrowed to ``station_ids``."""
     stmt = (select(Station.id, Station.name, Station.name_zh, Region.code)
             .join(Region, Region.id == Station.region_id).order_by(Station.sort_key, Station.id))
-    found = figures(year, None)
+    from ..reports.services import cached
+
+    found = cached(("scorecard", year), lambda: figures(year, None))
     cards = [Card(sid, name, name_zh, region,
                   {key: _value(found.get(sid, {}).get(key), key) for key in KEYS})
              for sid, name, name_zh, region in db.session.execute(stmt)]

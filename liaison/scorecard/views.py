@@ -34,7 +34,9 @@ def _page(form: YearForm | None, year: int | None, weights_form: WeightsForm | N
                                           **{field_name(f.key): weights[f.key] for f in extra})
     return render_template("scorecard/index.html", form=form, year=year, cards=cards, extra=extra,
                            weights=weights, weights_form=weights_form, figures=services.FIGURES,
-                           ranked_view=current_user.is_hq), status
+                           ranked_view=current_user.is_hq,
+                           # translated once, filled per cell (``|format``): not a gettext per cell
+                           points_pattern=_("%(points)s pts")), status
 
 
 @bp.route("/")

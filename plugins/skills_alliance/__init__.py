@@ -92,11 +92,9 @@ def liaison_panels(page, record, user):
 @hookimpl
 def liaison_home_widgets(user):
     """Overdue milestones of the alliance's agreements; a card only when there are some."""
-    stmt = services.overdue_milestones(user)
-    total = services.count_of(stmt)
+    total, milestones = services.overdue_summary(user, WIDGET_ITEMS)
     if not total:
         return None
-    milestones = db.session.scalars(stmt.limit(WIDGET_ITEMS)).all()
     body = render_template(f"{NAME}/_widget.html", milestones=milestones, total=total,
                            more_url=url_for(f"{NAME}.milestones"))
     return Widget(_l("Overdue agreement milestones"), Markup(body), order=45)

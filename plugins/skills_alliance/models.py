@@ -114,6 +114,7 @@ class Agreement(TimestampMixin, db.Model):
         one_of("status", Status),
         Index("ix_skills_alliance_agreements_station_status", "station_id", "status"),
         Index("ix_skills_alliance_agreements_valid_until", "valid_until"),
+        Index("ix_skills_alliance_agreements_updated", "updated_at", "id"),  # the list's order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from liaison import concurrency, jobs
 from liaison.i18n import local_today
-from liaison.models import Contact, Station, User, db
+from liaison.models import Contact, Station, StationStatus, User, db
 from liaison.permissions import acts_for_station
 from liaison.plugins import activation
 from liaison.scope import recordable_stations, scoped
@@ -63,6 +63,16 @@ def manageable_stations(user: User) -> list[Station]:
     return recordable_stations(user, plugin=NAME, may=can_manage)
 
 
+def may_record_any(user: User) -> bool:
+    """``bool(manageable_stations(user))`` — the lists' "New …" buttons. HQ manages every active
+    station where the plugin is on (``can_manage``): one ``LIMIT 1`` query instead of loading and
+    checking every station; the others' stations are few and checked as ``manageable_stations`` does."""
+    if getattr(user, "is_hq", False):
+        stmt = scoped(select(Station.id), Station, user, plugin=NAME).where(Station.status == StationStatus.ACTIVE)
+        return db.session.scalar(stmt.limit(1)) is not None
+    return bool(manageable_stations(user))
+
+
 def station_for_new(requested, user: User):
     return _station_for_new(requested, plugin=NAME, user=user, may=can_manage)
 
@@ -97,8 +107,7 @@ class MemberFilters:
 
 
 def members(user: User, filters: MemberFilters) -> Select:
-    return filters.apply(visible_members(user)).options(selectinload(Member.station)).order_by(
-        Member.country, Member.name, Member.id)
+    return filters.apply(visible_members(user)).order_by(Member.country, Member.name, Member.id)
 
 
 def member_countries(user: User) -> list[str]:
@@ -328,14 +337,28 @@ def add_document(agreement: Agreement, data: dict, actor: User) -> Document:
     return document
 
 
+def _overdue(stmt: Select, user: User) -> Select:
+    """``stmt`` (over ``Milestone``) joined to its agreement, restricted to open milestones past due
+    of agreements not terminated, the agreement in the user's scope (applied to the joined table)."""
+    stmt = stmt.join(Agreement, Agreement.id == Milestone.agreement_id).where(
+        Milestone.done_on.is_(None), Milestone.due_on < local_today(), Agreement.status != Status.TERMINATED)
+    return scoped(stmt, Agreement, user, plugin=NAME)
+
+
 def overdue_milestones(user: User) -> Select:
     """Open milestones past due, of agreements not terminated, the longest overdue first."""
-    return (select(Milestone).join(Agreement, Agreement.id == Milestone.agreement_id)
-            .where(Agreement.id.in_(visible_agreements(user).with_only_columns(Agreement.id)),
-                   Milestone.done_on.is_(None), Milestone.due_on < local_today(),
-                   Agreement.status != Status.TERMINATED)
+    return (_overdue(select(Milestone), user)
             .options(selectinload(Milestone.agreement).selectinload(Agreement.station))
             .order_by(Milestone.due_on, Milestone.id))
+
+
+def overdue_summary(user: User, limit: int) -> tuple[int, list]:
+    """How many milestones are overdue and the first ``limit`` of them (rows of ``id``, ``title``,
+    ``due_on``, ``agreement_id``, ``agreement_title``), in one query (the home page's widget)."""
+    stmt = _overdue(select(Milestone.id, Milestone.title, Milestone.due_on, Milestone.agreement_id,
+                           Agreement.title.label("agreement_title"), func.count().over().label("total")), user)
+    rows = db.session.execute(stmt.order_by(Milestone.due_on, Milestone.id).limit(limit)).all()
+    return (rows[0].total if rows else 0), rows
 
 
 # Recognition catalogue ------------------------------------------------------------------------

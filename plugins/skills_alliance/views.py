@@ -4,8 +4,10 @@ messages here; rules and writes in ``services`` and ``lifecycle``.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from liaison.i18n import country_name, local_today, sort_key
@@ -15,7 +17,7 @@ from liaison.params import paginate
 from liaison.scope import get_or_404
 
 from . import services
-from .choices import NAME, AgreementKind, DomesticKind, MemberKind, MemberStatus, Status
+from .choices import NAME, AgreementKind, Area, DomesticKind, Level, MemberKind, MemberStatus, Status
 from .forms import (
     AgreementForm,
     CompleteMilestoneForm,
@@ -55,6 +57,42 @@ def _field_error(form, exc: IllegalMove) -> None:
         form.form_errors.append(exc.message)
 
 
+def _per_catalog(key: str, build):
+    """``build()`` once per translations catalog (Flask-Babel keeps one per locale for the life of
+    the process), as the core's ``templating._catalog_labels``: not once per request, nor per row."""
+    store = getattr(get_translations(), "__dict__", None)
+    if store is None:
+        return build()
+    built = store.setdefault("_skills_alliance_labels", {})
+    value = built.get(key)
+    if value is None:
+        value = built[key] = build()
+    return value
+
+
+class Labels(dict):
+    """A vocabulary's translated labels for a table's rows: ``labels[value]`` is
+    ``enum.label_of(value)`` as text, looked up in a dict built once per catalog."""
+
+    def __init__(self, enum):
+        super().__init__(_per_catalog(enum.__name__, lambda: {m.value: str(m.label) for m in enum}))
+        self.enum = enum
+
+    def __missing__(self, value):
+        return self.enum.label_of(value)
+
+    def choices(self) -> list[tuple[str, str]]:
+        """``enum.choices()`` with the labels already translated (a filter's select)."""
+        return list(self.items())
+
+
+def _status_badges() -> dict[str, Markup]:
+    """``status_badge`` (the macro) of each agreement status, built once per catalog."""
+    return _per_catalog("status_badges", lambda: {
+        status.value: Markup('<span class="badge text-bg-{}">{}</span>').format(status.badge, str(status.label))
+        for status in Status})
+
+
 def _country_choices(codes, blank):
     return [("", blank)] + sorted(((c, country_name(c)) for c in codes), key=lambda item: sort_key(item[1]))
 
@@ -65,13 +103,15 @@ def _country_choices(codes, blank):
 @login_required
 def agreements():
     form = ListFilterForm(request.args)
-    form.kind.choices = [("", _("Any kind"))] + AgreementKind.choices()
-    form.status.choices = [("", _("Any status"))] + Status.choices()
+    kinds, statuses = Labels(AgreementKind), Labels(Status)
+    form.kind.choices = [("", _("Any kind"))] + kinds.choices()
+    form.status.choices = [("", _("Any status"))] + statuses.choices()
     filters = services.AgreementFilters(q=form.q.data or None, kind=form.kind.data or None,
                                         status=form.status.data or None)
     page = paginate(services.agreements(current_user, filters), PER_PAGE)
     return render_template(f"{NAME}/agreements.html", form=form, page=page, today=local_today(),
-                           can_create=bool(services.manageable_stations(current_user)))
+                           can_create=services.may_record_any(current_user), kinds=kinds,
+                           areas=Labels(Area), badges=_status_badges())
 
 
 @bp.route("/milestones")
@@ -226,13 +266,15 @@ def add_document(agreement_id: int):
 def members():
     form = ListFilterForm(request.args)
     form.country.choices = _country_choices(services.member_countries(current_user), _("Any country"))
-    form.kind.choices = [("", _("Any kind"))] + MemberKind.choices()
-    form.status.choices = [("", _("Any status"))] + MemberStatus.choices()
+    kinds, statuses = Labels(MemberKind), Labels(MemberStatus)
+    form.kind.choices = [("", _("Any kind"))] + kinds.choices()
+    form.status.choices = [("", _("Any status"))] + statuses.choices()
     filters = services.MemberFilters(q=form.q.data or None, country=form.country.data or None,
                                      kind=form.kind.data or None, status=form.status.data or None)
     page = paginate(services.members(current_user, filters), PER_PAGE)
     return render_template(f"{NAME}/members.html", form=form, page=page,
-                           can_create=bool(services.manageable_stations(current_user)))
+                           can_create=services.may_record_any(current_user), kinds=kinds,
+                           statuses=statuses)
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -319,12 +361,14 @@ def renew_member(member_id: int):
 def recognitions():
     form = ListFilterForm(request.args)
     form.country.choices = _country_choices(services.recognition_countries(current_user), _("Any country"))
-    form.kind.choices = [("", _("Any kind"))] + DomesticKind.choices()
+    kinds = Labels(DomesticKind)
+    form.kind.choices = [("", _("Any kind"))] + kinds.choices()
     filters = services.RecognitionFilters(q=form.q.data or None, country=form.country.data or None,
                                           domestic_kind=form.kind.data or None)
     page = paginate(services.recognitions(current_user, filters), PER_PAGE)
     return render_template(f"{NAME}/recognitions.html", form=form, page=page,
-                           can_create=bool(services.manageable_stations(current_user)))
+                           can_create=services.may_record_any(current_user), kinds=kinds,
+                           levels=Labels(Level))
 
 
 @bp.route("/recognitions/new", methods=["GET", "POST"])

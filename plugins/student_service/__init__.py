@@ -131,11 +131,10 @@ def liaison_home_widgets(user):
     from . import services
 
     widgets = []
-    calls = services.open_roll_calls(user)
+    calls, total = services.home_summary(user)  # one query for both cards
     if calls:
         body = render_template(f"{NAME}/_widget_roll_calls.html", calls=calls)
         widgets.append(Widget(_l("Open emergency roll calls"), Markup(body), order=5))
-    total = services.count_of(services.overdue(user))
     if total:
         body = render_template(f"{NAME}/_widget_overdue.html", total=total)
         widgets.append(Widget(_l("Overdue student service requests"), Markup(body), order=42))

@@ -36,7 +36,10 @@ def team_ids(user: User | None = None) -> frozenset[int]:
 
 
 def team_grant(model: Any, user: User | None = None) -> ColumnElement | None:
-    """The records of ``model`` visible through the user's home teams, or ``None`` (no team)."""
+    """The records of ``model`` visible through the user's home teams, or ``None`` (no team, or HQ,
+    who sees every record anyway: no query for its teams)."""
+    if getattr(user if user is not None else current_user, "is_hq", False):
+        return None
     teams = team_ids(user)
     if not teams:
         return None

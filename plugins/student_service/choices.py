@@ -222,3 +222,19 @@ class ApplicationStatus(Labelled):
             cls.DECLINED: _l("Not given a place"),
             cls.WITHDRAWN: _l("Withdrawn"),
         }
+
+
+def labels(vocabulary: type[Labelled]) -> dict[str, str]:
+    """``{value: translated label}`` of a vocabulary, translated once per request and language:
+    what every row of a list shares (a stored value that is no longer known shows as itself)."""
+    from flask import g, has_app_context
+    from flask_babel import get_locale
+
+    if not has_app_context():
+        return {member.value: str(member.label) for member in vocabulary}
+    cache = g.setdefault("_student_service_labels", {})
+    key = (vocabulary.__name__, str(get_locale()))
+    table = cache.get(key)
+    if table is None:
+        table = cache[key] = {member.value: str(member.label) for member in vocabulary}
+    return table

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func, literal, or_, select, true
+from sqlalchemy.orm import joinedload, selectinload
 
 from liaison import concurrency, jobs
 from liaison.i18n import local_today
@@ -83,7 +83,10 @@ class Filters:
     q: str | None = None
 
 
-LIST_OPTIONS = (selectinload(Student.contact), selectinload(Student.station))
+# One query for a page of students, with the contact's name only (what the lists show).
+LIST_OPTIONS = (joinedload(Student.contact).load_only(Contact.name, Contact.name_zh, Contact.erased_at,
+                                                      Contact.station_id),
+                joinedload(Student.station))
 
 
 def students(user: User, filters: Filters | None = None) -> Select:
@@ -198,12 +201,14 @@ def requests(user: User, *, status: str | None = None, kind: str | None = None) 
     return stmt.order_by(ServiceRequest.id.desc())
 
 
-def overdue(user: User, today: date | None = None) -> Select:
-    today = today or local_today()
-    return (access.scoped(select(ServiceRequest), ServiceRequest, user)
+def _overdue(stmt: Select, user: User, today: date | None) -> Select:
+    return (access.scoped(stmt, ServiceRequest, user)
             .where(ServiceRequest.status.in_([s.value for s in OPEN_REQUEST_STATUSES]),
-                   ServiceRequest.due_on < today)
-            .order_by(ServiceRequest.due_on, ServiceRequest.id))
+                   ServiceRequest.due_on < (today or local_today())))
+
+
+def overdue(user: User, today: date | None = None) -> Select:
+    return _overdue(select(ServiceRequest), user, today).order_by(ServiceRequest.due_on, ServiceRequest.id)
 
 
 def count_of(stmt: Select) -> int:
@@ -514,6 +519,19 @@ def decide(application: Application, decision: str, actor: User, *, attended: bo
 
 def open_roll_calls(user: User) -> list[RollCall]:
     return list(db.session.scalars(visible_roll_calls(user).where(RollCall.closed_at.is_(None)).limit(5)))
+
+
+def home_summary(user: User, today: date | None = None) -> tuple[list, int]:
+    """The home page's card in one statement: the open roll calls the user sees (up to 5, newest
+    first: rows with ``id``, ``title``, ``country``) and the number of their overdue requests."""
+    calls = (visible_roll_calls(user).where(RollCall.closed_at.is_(None)).limit(5)
+             .with_only_columns(RollCall.id, RollCall.title, RollCall.country, RollCall.opened_at).subquery())
+    late = _overdue(select(func.count(ServiceRequest.id)), user, today).scalar_subquery()
+    rows = db.session.execute(
+        select(late.label("overdue"), calls.c.id, calls.c.title, calls.c.country)
+        .select_from(select(literal(1).label("one")).subquery()).outerjoin(calls, true())
+        .order_by(calls.c.opened_at.desc(), calls.c.id.desc())).all()
+    return [row for row in rows if row.id is not None], (rows[0].overdue or 0) if rows else 0
 
 
 def students_per_contact(user: User) -> dict[int, str]:

@@ -6,20 +6,23 @@ stations; a single student-linked record also needs the plugin on for *its* stat
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from liaison.i18n import country_name, local_today, sort_key
 from liaison.models import Contact, User, db
-from liaison.params import paginate, parse_id
+from liaison.params import MAX_PAGE, paginate, parse_id
 from liaison.permissions import acts_for_station
 from liaison.scope import get_or_404 as core_get_or_404
 
 from . import access, services
-from .choices import NAME, ApplicationStatus, Mark, ProgrammeKind, RequestStatus, ServiceKind, Stage
+from .choices import (NAME, STAGE_BADGES, ApplicationStatus, Channel, Mark, ProgrammeKind, RequestStatus,
+                      ServiceKind, Stage, labels)
 from .forms import (ApplyForm, DecideForm, FilterForm, MarkForm, MemberForm, NewStudentForm, ProgrammeForm,
                     RequestForm, RequestMoveForm, RollCallForm, StageForm, StudentForm)
 from .models import Application, HomeTeam, Programme, RequestEvent, RollCallEntry, ServiceRequest, Student, StudentEvent
@@ -43,6 +46,12 @@ def _field_error(form, exc: IllegalMove) -> None:
         form.form_errors.append(exc.message)
 
 
+@lru_cache(maxsize=2048)
+def _name_key(name: str) -> str:
+    """``sort_key`` of a country's name (pinyin for Chinese: slow), computed once per name."""
+    return sort_key(name)
+
+
 def _load_student(student_id, *options) -> Student:
     return access.get_or_404(Student, student_id, selectinload(Student.station), *options)
 
@@ -55,13 +64,15 @@ def index():
     form = FilterForm(request.args)
     form.stage.choices = [("", _("Any stage"))] + Stage.choices()
     countries = db.session.scalars(access.scoped(select(Student.country).distinct(), Student, current_user)).all()
-    form.country.choices = [("", _("Any country"))] + sorted(
-        ((c, country_name(c)) for c in countries), key=lambda item: sort_key(item[1]))
+    country_names = {c: country_name(c) for c in countries}  # named once, for the filter and the rows
+    form.country.choices = [("", _("Any country"))] + sorted(country_names.items(),
+                                                             key=lambda item: _name_key(item[1]))
     filters = services.Filters(stage=form.stage.data or None, country=form.country.data or None,
                                field=(form.field.data or None) if form.validate() else None,
                                q=(form.q.data or None) if not form.q.errors else None)
     page = paginate(services.students(current_user, filters).options(*services.LIST_OPTIONS), PER_PAGE)
-    return render_template(T + "index.html", form=form, page=page)
+    return render_template(T + "index.html", form=form, page=page, country_names=country_names,
+                           stage_labels=labels(Stage), stage_badges=STAGE_BADGES)
 
 
 @bp.route("/students/new", methods=["GET", "POST"])
@@ -299,12 +310,17 @@ def roll_call_new():
     return render_template(T + "roll_call_form.html", form=form)
 
 
-def _entries_page(roll_call, mark):
+def _entries_page(roll_call, mark, total: int):
+    """A page of 50 entries; ``total`` (the entries the user sees, from the counts by mark) spares
+    a second COUNT over the same rows."""
+    student = joinedload(RollCallEntry.student)  # each entry has one student: one query for the page
     stmt = services.entries(current_user, roll_call, mark).options(
-        selectinload(RollCallEntry.student).selectinload(Student.contact),
-        selectinload(RollCallEntry.student).selectinload(Student.station),
-        selectinload(RollCallEntry.marked_by))
-    return paginate(stmt, 50)
+        student.joinedload(Student.contact).load_only(Contact.name, Contact.name_zh, Contact.station_id),
+        student.joinedload(Student.station), joinedload(RollCallEntry.marked_by))
+    page = request.args.get("page", 1, type=int) or 1
+    result = db.paginate(stmt, page=min(max(page, 1), MAX_PAGE), per_page=50, error_out=False, count=False)
+    result.total = total
+    return result
 
 
 @bp.route("/roll-calls/<int:roll_call_id>")
@@ -315,11 +331,14 @@ def roll_call(roll_call_id: int, mark_form: MarkForm | None = None, form_entry: 
     mark = request.args.get("mark") or None
     if mark not in {m.value for m in Mark}:
         mark = None
-    page = _entries_page(record, mark)
-    markable = {entry.id for entry in page.items if record.is_open and services.may_mark(current_user, entry)}
+    summary = services.roll_call_counts(current_user, record)
+    page = _entries_page(record, mark, summary["counts"][mark] if mark else summary["total"])
+    markable = ({entry.id for entry in page.items if services.may_mark(current_user, entry)} if record.is_open
+                else set())
     return render_template(T + "roll_call.html", roll_call=record, page=page, mark=mark, marks=list(Mark),
-                           summary=services.roll_call_counts(current_user, record), markable=markable,
-                           mark_form=mark_form, form_entry=form_entry, blank_form=MarkForm(formdata=None)), status
+                           summary=summary, markable=markable, mark_labels=labels(Mark),
+                           channel_labels=labels(Channel), mark_form=mark_form, form_entry=form_entry,
+                           blank_form=MarkForm(formdata=None)), status
 
 
 @bp.route("/roll-calls/<int:roll_call_id>/counts.json")
