@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from liaison import search
 from liaison.contacts import services as contact_services
@@ -16,6 +16,8 @@ from liaison.leads.queries import SORTS, LeadFilters, filtered_leads
 from liaison.models import Contact, LeadStatus, Station, TalentLead, User, db
 from liaison.models.contact import contact_search_keys
 from liaison.scope import visible_stations_query
+
+from .helpers import query_plan, selects_sent
 
 N_LEADS = 10_000
 N_CONTACTS = 2_000
@@ -73,21 +75,8 @@ def _bulk(world) -> None:
 
 def _plan(statement) -> list[str]:
     """EXPLAIN QUERY PLAN of ``statement`` exactly as SQLAlchemy sends it (with its parameters)."""
-    sent = []
-
-    def capture(_conn, _cursor, sql, params, *_args):
-        sent.append((sql, params))
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        db.session.execute(statement).all()
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
-    sql, params = sent[-1]  # after whatever the session sends first
-    assert sql.lstrip().upper().startswith("SELECT"), sql
-    connection = db.session.connection()
-    return [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+    sql, params = selects_sent(lambda: db.session.execute(statement).all())[-1]  # after what the session sends first
+    return query_plan(sql, params)
 
 
 def _check(cases: dict, pattern=FULL_SCAN) -> list[str]:
@@ -172,20 +161,7 @@ def _check_contact_and_station_lists(world):
 
 def _plans_of(compute) -> dict[str, list[str]]:
     """EXPLAIN QUERY PLAN of every SELECT ``compute()`` sends."""
-    sent = []
-
-    def capture(_conn, _cursor, sql, params, *_args):
-        if sql.lstrip().upper().startswith(("SELECT", "WITH")):
-            sent.append((sql, params))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        compute()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
-    connection = db.session.connection()
-    return {sql: [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
-            for sql, params in sent}
+    return {sql: query_plan(sql, params) for sql, params in selects_sent(compute, ("SELECT", "WITH"))}
 
 
 def _check_figures():

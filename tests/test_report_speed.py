@@ -10,13 +10,15 @@ from collections import Counter
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 
 from liaison import search
 from liaison.i18n import utc_start_of
 from liaison.leads.queries import LeadFilters, filtered_leads
 from liaison.models import LeadStatus, Region, Station, TalentLead, User, db
 from liaison.review.services import REACHED, build_report
+
+from .helpers import query_plan, selects_sent
 
 N_LEADS = 3_000
 N_STATIONS = 20
@@ -56,24 +58,6 @@ def _bulk(world) -> list[dict]:
     return leads
 
 
-def _statements(run) -> list[tuple[str, tuple]]:
-    sent = []
-
-    def capture(_conn, _cursor, sql, params, *_args):
-        sent.append((sql, params))
-
-    event.listen(db.engine, "before_cursor_execute", capture)
-    try:
-        run()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", capture)
-    return [(sql, params) for sql, params in sent if sql.lstrip().upper().startswith("SELECT")]
-
-
-def _plan(sql: str, params) -> list[str]:
-    return [row[3] for row in db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
-
-
 def _expected(leads: list[dict], first: date | None = None, last: date | None = None):
     region_of = dict(db.session.execute(select(Station.id, Region.code).join(Region)).all())
     chosen = [lead for lead in leads if lead["submitted_at"] is not None
@@ -101,7 +85,7 @@ def test_report_counts_through_one_covering_index(app, world, database_url):
         # the period below leaves them out).
         for first, last in ((None, None), (date(2023, 3, 1), date(2023, 9, 30))):
             report = build_report(first, last)
-            statements = _statements(lambda first=first, last=last: build_report(first, last))
+            statements = selects_sent(lambda first=first, last=last: build_report(first, last))
             totals, regions, kinds, years = _expected(leads, first, last)
             if first is None:  # the world's leads count too
                 world_leads = db.session.execute(select(TalentLead.status, TalentLead.submitted_at)
@@ -117,7 +101,7 @@ def test_report_counts_through_one_covering_index(app, world, database_url):
             assert len(statements) == 3
             # Every query reads leads through ix_leads_report only: no table row, no other index.
             for sql, params in statements:
-                plan = _plan(sql, params)
+                plan = query_plan(sql, params)
                 lead_lines = [line for line in plan if re.search(r"\bleads\b", line)]
                 assert lead_lines, plan
                 if first is None:
@@ -125,7 +109,7 @@ def test_report_counts_through_one_covering_index(app, world, database_url):
                 else:  # a period: the planner may take an index range over submitted_at instead
                     assert not any(re.match(r"SCAN leads\b(?! USING (COVERING )?INDEX)", line) for line in plan), plan
         # The per-station counts are grouped in the index's order: no sort over the leads.
-        unfiltered = _plan(*_statements(lambda: build_report())[0])
+        unfiltered = query_plan(*selects_sent(lambda: build_report())[0])
         scan = unfiltered.index("SCAN leads USING COVERING INDEX ix_leads_report")
         assert not unfiltered[scan + 1].startswith("USE TEMP B-TREE"), unfiltered
 
@@ -139,8 +123,8 @@ def test_search_with_an_indexed_filter_walks_the_filter_index(app, world, databa
                         LeadFilters(q="battery", status="under_review"),
                         LeadFilters(q="battery", station_id=world.stations["hanoi"])):
             stmt = filtered_leads(hq, filters).limit(51)
-            (sql, params), = _statements(lambda stmt=stmt: db.session.execute(stmt).all())
-            plan = _plan(sql, params)
+            (sql, params), = selects_sent(lambda stmt=stmt: db.session.execute(stmt).all())
+            plan = query_plan(sql, params)
             # Driven from the filter's index, the matches probed as a set — not every matching
             # lead fetched by primary key and then discarded.
             assert plan[0].startswith("SEARCH leads USING") and "INTEGER PRIMARY KEY" not in plan[0], plan
@@ -150,7 +134,7 @@ def test_search_with_an_indexed_filter_walks_the_filter_index(app, world, databa
             found = set(db.session.scalars(filtered_leads(hq, filters).with_only_columns(TalentLead.id)))
             assert found and found == set(db.session.scalars(plain.with_only_columns(TalentLead.id)))
         # The search alone still drives from the text index.
-        plan = _plan(*_statements(lambda: db.session.execute(filtered_leads(hq, LeadFilters(q="battery")).limit(51)).all())[0])
+        plan = query_plan(*selects_sent(lambda: db.session.execute(filtered_leads(hq, LeadFilters(q="battery")).limit(51)).all())[0])
         assert not any(re.match(r"SCAN leads\b", line) for line in plan), plan
 
 
