@@ -27,3 +27,15 @@ access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s %(D)sµs "%(a)s
 # Each worker builds its own app and database pool after the fork.
 preload_app = False
 forwarded_allow_ips = "127.0.0.1"
+
+
+def post_worker_init(worker):
+    """Move what the worker has built so far (modules, the app, its mappers, catalogs and caches:
+    ~260,000 objects) out of the garbage collector's sight. Otherwise every full collection walks
+    them all — a pause of 100–200 ms every few hundred requests, which every request then in
+    flight in the worker waits out (the p99 of `make bench`). Frozen objects stay alive, as they
+    would anyway; objects made later are collected as usual."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
