@@ -62,19 +62,31 @@ def _translated_labels(vocabulary: str) -> dict:
     return labels
 
 
-def _catalog_labels(vocabulary: str) -> dict:
-    """A vocabulary's translated labels, built once per catalog (Flask-Babel keeps one
-    translations object per locale for the life of the process) instead of once per request."""
+def per_catalog(key: str, build):
+    """``build()``, kept with the current translations catalog (Flask-Babel keeps one per locale
+    for the life of the process): what depends only on the language — translated labels, badges —
+    is built once per language, not once per request or per row. The core and the plugins share it."""
     from flask_babel import get_translations
 
     store = getattr(get_translations(), "__dict__", None)
     if store is None:
-        return {member.value: str(member.label) for member in LABELS[vocabulary]}
-    built = store.setdefault("_liaison_labels", {})
-    labels = built.get(vocabulary)
-    if labels is None:
-        labels = built[vocabulary] = {member.value: str(member.label) for member in LABELS[vocabulary]}
-    return labels
+        return build()
+    built = store.setdefault("_liaison_per_catalog", {})
+    value = built.get(key)
+    if value is None:
+        value = built[key] = build()
+    return value
+
+
+def translated_labels(enum) -> dict:
+    """``{value: translated label}`` of a labelled enumeration (``label`` per member), once per
+    language (``per_catalog``)."""
+    return per_catalog(f"labels:{enum.__module__}.{enum.__qualname__}",
+                       lambda: {member.value: str(member.label) for member in enum})
+
+
+def _catalog_labels(vocabulary: str) -> dict:
+    return translated_labels(LABELS[vocabulary])
 
 
 def label(value, vocabulary: str):

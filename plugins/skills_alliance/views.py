@@ -4,13 +4,13 @@ messages here; rules and writes in ``services`` and ``lifecycle``.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
 from liaison.i18n import country_name, local_today, sort_key
+from liaison.templating import per_catalog, translated_labels
 from liaison.imports import services as imports
 from liaison.models import db
 from liaison.params import paginate
@@ -57,25 +57,12 @@ def _field_error(form, exc: IllegalMove) -> None:
         form.form_errors.append(exc.message)
 
 
-def _per_catalog(key: str, build):
-    """``build()`` once per translations catalog (Flask-Babel keeps one per locale for the life of
-    the process), as the core's ``templating._catalog_labels``: not once per request, nor per row."""
-    store = getattr(get_translations(), "__dict__", None)
-    if store is None:
-        return build()
-    built = store.setdefault("_skills_alliance_labels", {})
-    value = built.get(key)
-    if value is None:
-        value = built[key] = build()
-    return value
-
-
 class Labels(dict):
     """A vocabulary's translated labels for a table's rows: ``labels[value]`` is
     ``enum.label_of(value)`` as text, looked up in a dict built once per catalog."""
 
     def __init__(self, enum):
-        super().__init__(_per_catalog(enum.__name__, lambda: {m.value: str(m.label) for m in enum}))
+        super().__init__(translated_labels(enum))
         self.enum = enum
 
     def __missing__(self, value):
@@ -88,7 +75,7 @@ class Labels(dict):
 
 def _status_badges() -> dict[str, Markup]:
     """``status_badge`` (the macro) of each agreement status, built once per catalog."""
-    return _per_catalog("status_badges", lambda: {
+    return per_catalog("skills_alliance:status_badges", lambda: {
         status.value: Markup('<span class="badge text-bg-{}">{}</span>').format(status.badge, str(status.label))
         for status in Status})
 

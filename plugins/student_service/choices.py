@@ -224,17 +224,10 @@ class ApplicationStatus(Labelled):
         }
 
 
-def labels(vocabulary: type[Labelled]) -> dict[str, str]:
-    """``{value: translated label}`` of a vocabulary, translated once per request and language:
-    what every row of a list shares (a stored value that is no longer known shows as itself)."""
-    from flask import g, has_app_context
-    from flask_babel import get_locale
 
-    if not has_app_context():
-        return {member.value: str(member.label) for member in vocabulary}
-    cache = g.setdefault("_student_service_labels", {})
-    key = (vocabulary.__name__, str(get_locale()))
-    table = cache.get(key)
-    if table is None:
-        table = cache[key] = {member.value: str(member.label) for member in vocabulary}
-    return table
+def labels(vocabulary: type[Labelled]) -> dict[str, str]:
+    """``{value: translated label}`` of a vocabulary: what every row of a list shares, translated
+    once per language (the core's ``translated_labels``)."""
+    from liaison.templating import translated_labels
+
+    return translated_labels(vocabulary)
