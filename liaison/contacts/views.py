@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import plugins
 from ..forms import prefill
@@ -46,7 +46,7 @@ def index():
     form.station.choices = [("", _("All stations"))] + [(str(s.id), display_name(s, chinese=chinese)) for s in stations]
     station_id = parse_id(form.station.data)
     stmt = services.search(current_user, q=form.q.data, station_id=station_id, kind=form.kind.data,
-                           tag=form.tag.data).options(selectinload(Contact.station)).order_by(*name_order(Contact))
+                           tag=form.tag.data).options(joinedload(Contact.station)).order_by(*name_order(Contact))
     page = keyset_page(stmt, per_page=25)
     masking.masker().prefetch(page.items)  # the page's reveals in one query
     # recordable_stations() without loading the stations a second time (``acts_for_station``
