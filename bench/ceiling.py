@@ -177,6 +177,126 @@ def alliance():
                                            agreements), ("Parties", ["agreement", "member"], parties)])
 
 
+@app.route("/alliance-members")
+def alliance_members():
+    """The skills-alliance plugin's member list: a page of 25 by country and name, the count, and
+    the countries for the filter (one DISTINCT)."""
+    rows = query("SELECT m.id, m.name, m.name_zh, m.country, m.kind, m.certificate_no, m.joined_on, m.status "
+                 "FROM skills_alliance_members m ORDER BY m.country, m.name, m.id LIMIT 25")
+    count = query("SELECT count(*) FROM skills_alliance_members")
+    countries = query("SELECT DISTINCT country FROM skills_alliance_members")
+    return render_template_string(PAGE, title="Members", counts=[("members", count[0][0])], next_url=None,
+                                  tables=[("Members", ["#", "name", "中文名", "country", "kind", "certificate", "joined",
+                                                       "status"], rows), ("Countries", ["country"], countries)])
+
+
+@app.route("/agreement/<int:agreement_id>")
+def agreement(agreement_id: int):
+    """An agreement's page: the agreement and its station, its parties (with the members), areas,
+    documents, milestones and timeline (with each line's actor) — one query each."""
+    rows = query("SELECT a.id, a.title, a.kind, a.status, a.status_since, a.signed_on, a.valid_until, a.notes, "
+                 "a.version, s.name FROM skills_alliance_agreements a JOIN stations s ON s.id = a.station_id "
+                 "WHERE a.id = ?", (agreement_id,))
+    if not rows:
+        abort(404)
+    parties = query("SELECT p.id, m.id, m.name, m.name_zh, p.home_institution FROM skills_alliance_parties p "
+                    "LEFT JOIN skills_alliance_members m ON m.id = p.member_id WHERE p.agreement_id = ? ORDER BY p.id",
+                    (agreement_id,))
+    areas = query("SELECT area FROM skills_alliance_areas WHERE agreement_id = ? ORDER BY area", (agreement_id,))
+    documents = query("SELECT id, kind, title, signed_on, url FROM skills_alliance_documents WHERE agreement_id = ? "
+                      "ORDER BY id", (agreement_id,))
+    milestones = query("SELECT id, title, due_on, done_on FROM skills_alliance_milestones WHERE agreement_id = ? "
+                       "ORDER BY due_on, id", (agreement_id,))
+    events = query("SELECT e.id, e.happened_on, e.kind, e.from_status, e.to_status, e.text, u.name "
+                   "FROM skills_alliance_events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.agreement_id = ? "
+                   "ORDER BY e.happened_on, e.id", (agreement_id,))
+    return render_template_string(PAGE, title="Agreement", counts=None, next_url=None, tables=[
+        ("Agreement", ["#", "title", "kind", "status", "since", "signed", "valid until", "notes", "version", "station"],
+         rows), ("Parties", ["#", "member", "name", "中文名", "home"], parties), ("Areas", ["area"], areas),
+        ("Documents", ["#", "kind", "title", "signed", "link"], documents),
+        ("Milestones", ["#", "title", "due", "done"], milestones),
+        ("Timeline", ["#", "on", "kind", "from", "to", "text", "by"], events)])
+
+
+OPEN_REQUESTS = "('open', 'referred', 'in_progress')"
+
+
+@app.route("/student-requests")
+def student_requests():
+    """The student-service plugin's service requests: a page of 25 (newest first, or with
+    ``overdue`` the open ones past due, the longest overdue first) with the student's name, the
+    department and the station, and the count."""
+    where, order = "", "r.id DESC"
+    if request.args.get("overdue"):
+        where, order = f"WHERE r.status IN {OPEN_REQUESTS} AND r.due_on < ?", "r.due_on, r.id"
+    params = (datetime.now(timezone.utc).date(),) if where else ()
+    rows = query("SELECT r.id, r.kind, r.status, r.due_on, r.summary, c.name, d.name, st.name "
+                 "FROM student_service_requests r JOIN student_service_students s ON s.id = r.student_id "
+                 "JOIN contacts c ON c.id = s.contact_id LEFT JOIN student_service_departments d ON d.id = r.department_id "
+                 f"JOIN stations st ON st.id = r.station_id {where} ORDER BY {order} LIMIT 25", params)
+    count = query(f"SELECT count(*) FROM student_service_requests r {where}", params)
+    return render_template_string(PAGE, title="Service requests", counts=[("requests", count[0][0])], next_url=None,
+                                  tables=[("Requests", ["#", "kind", "status", "due", "summary", "student",
+                                                        "department", "station"], rows)])
+
+
+@app.route("/programme/<int:programme_id>")
+def programme(programme_id: int):
+    """A programme's page: the programme, its applications (with the student), the counts by
+    status (one GROUP BY) and, for an internship, up to 20 students abroad or returned whose field
+    matches one of the programme's and who have not applied (the matching query)."""
+    rows = query("SELECT id, kind, title, title_zh, year, places, host, fields FROM student_service_programmes "
+                 "WHERE id = ?", (programme_id,))
+    if not rows:
+        abort(404)
+    applications = query("SELECT a.id, a.status, a.attended, c.name, s.school, st.name "
+                         "FROM student_service_applications a JOIN student_service_students s ON s.id = a.student_id "
+                         "JOIN contacts c ON c.id = s.contact_id JOIN stations st ON st.id = a.station_id "
+                         "WHERE a.programme_id = ? ORDER BY a.id", (programme_id,))
+    counts = query("SELECT status, count(*) FROM student_service_applications WHERE programme_id = ? GROUP BY status",
+                   (programme_id,))
+    fields = [f.strip().lower() for f in (rows[0][7] or "").split(",") if f.strip()]
+    candidates = []
+    if rows[0][1] == "internship" and fields:
+        matches = " OR ".join(["lower(s.field) LIKE ?"] * len(fields))
+        candidates = query("SELECT s.id, c.name, s.school, s.field, st.name FROM student_service_students s "
+                           "JOIN contacts c ON c.id = s.contact_id JOIN stations st ON st.id = s.station_id "
+                           f"WHERE ({matches}) AND s.stage IN ('abroad', 'returned') AND s.id NOT IN "
+                           "(SELECT student_id FROM student_service_applications WHERE programme_id = ?) "
+                           "ORDER BY s.id LIMIT 20", (*[f"%{f}%" for f in fields], programme_id))
+    return render_template_string(PAGE, title="Programme", counts=counts, next_url=None, tables=[
+        ("Programme", ["#", "kind", "title", "title_zh", "year", "places", "host", "fields"], rows),
+        ("Applications", ["#", "status", "attended", "student", "school", "station"], applications),
+        ("Candidates", ["#", "student", "school", "field", "station"], candidates)])
+
+
+@app.route("/leads.csv")
+def leads_csv():
+    """The HQ queue (every lead but the drafts, newest submitted first) as a streamed CSV, read
+    in batches of 1,000 rows."""
+    import csv
+    import io
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(LEAD_HEADINGS)
+        cursor = _connection().execute(f"SELECT {LEAD_COLUMNS} {LEAD_JOINS} WHERE l.status != 'draft' "
+                                       "ORDER BY l.submitted_at DESC, l.id DESC")
+        while True:
+            batch = cursor.fetchmany(1000)
+            if not batch:
+                break
+            writer.writerows(batch)
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+        yield buffer.getvalue().encode()
+
+    return app.response_class(rows(), mimetype="text/csv; charset=utf-8",
+                              headers={"Content-Disposition": 'attachment; filename="leads.csv"'})
+
+
 @app.route("/students")
 def students():
     """The student-service plugin's student list: a page of 25, newest first, with name and station."""

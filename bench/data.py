@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import inspect, insert, text  # noqa: E402
 
-GENERATOR_VERSION = 6  # 3: contacts carry a lawful basis for passing their profile to HQ; 4: the alliance plugin; 5: demands
-# 6: the student-service plugin (students, a roll call)
+GENERATOR_VERSION = 7  # 3: contacts carry a lawful basis for passing their profile to HQ; 4: the alliance plugin; 5: demands
+# 6: the student-service plugin (students, a roll call); 7: its service requests and internships
 SEED = 20261126
 PASSWORD = "bench-password-123"
 HQ_EMAIL = "hq@bench.example"
@@ -505,6 +505,22 @@ def populate_student_service(stations: int) -> None:
                                     "mark": marks[k % len(marks)],
                                     "marked_at": None if k % len(marks) == 0 else NOW - timedelta(minutes=k)}
                                    for k, (sid, station_id) in enumerate(there)])
+    # Service requests: one per student, in every status, a quarter of the open ones past due; and
+    # three internships (fields the students study) with an application from every tenth student.
+    from plugins.student_service.choices import RequestStatus, ServiceKind
+
+    kinds, statuses = [k.value for k in ServiceKind], [s.value for s in RequestStatus]
+    rows = db.session.execute(select(ss.Student.id, ss.Student.station_id).order_by(ss.Student.id)).all()
+    _insert(ss.ServiceRequest, [{"student_id": sid, "station_id": station_id, "kind": kinds[k % len(kinds)],
+                                 "summary": f"Service request {k}", "status": statuses[k % len(statuses)],
+                                 "due_on": today + timedelta(days=(k % 8) * 7 - 14), "version": 1,
+                                 "created_at": NOW, "updated_at": NOW} for k, (sid, station_id) in enumerate(rows)])
+    _insert(ss.Programme, [{"kind": "internship", "title": f"Summer internship {n}", "year": today.year, "places": 50,
+                            "host": f"Host enterprise {n}", "fields": ", ".join(fields[n:n + 2]), "created_at": NOW}
+                           for n in range(3)])
+    programme = db.session.scalar(select(ss.Programme.id).order_by(ss.Programme.id).limit(1))
+    _insert(ss.Application, [{"programme_id": programme, "student_id": sid, "station_id": station_id,
+                              "status": "applied", "created_at": NOW} for sid, station_id in rows[::10]])
     db.session.commit()
 
 

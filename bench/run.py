@@ -62,6 +62,10 @@ QUEUE_PER_PAGE = 50
 SEARCH = "nguyen van an"  # a name as typed on a phone: no diacritics, any case
 
 TARGET_RATIO, TARGET_SCALING, TARGET_P95_MS, TARGET_WEIGHT = 0.5, 1.3, 100, 100 * 1024
+# The HQ queue's export as CSV, streamed in the request (not wrk: one download of the whole queue,
+# timed, at 100,000 leads). Production sends a selection of more than EXPORT_JOB_THRESHOLD rows to
+# a background job; the bench's server streams every size (LIAISON_EXPORT_JOB_THRESHOLD=null).
+EXPORT_PATH, EXPORT_CEILING = "/exports/leads.csv?queue=1", "/leads.csv"
 
 
 # -- servers ----------------------------------------------------------------------------------
@@ -245,6 +249,31 @@ def wrk(url: str, cookie: str = "", post_body: str | None = None, duration: int 
     return Result(raw["requests"] / seconds, raw["p50"] / 1000, raw["p95"] / 1000, raw["p99"] / 1000, errors, raw["requests"])
 
 
+@dataclass
+class Download:
+    status: int
+    seconds: float
+    first_byte: float  # seconds until the first bytes of the body
+    size: int  # bytes of the CSV
+    transferred: int  # bytes on the wire (compressed)
+    lines: int
+
+
+def download(url: str, cookie: str = "") -> Download:
+    """One GET of ``url``, read to the end as it streams."""
+    headers = {"Accept-Encoding": ACCEPT, **({"Cookie": cookie} if cookie else {})}
+    started = time.perf_counter()
+    first, size, lines = None, 0, 0
+    with requests.get(url, headers=headers, stream=True, allow_redirects=False, timeout=900) as response:
+        for chunk in response.raw.stream(64 * 1024, decode_content=True):
+            if first is None:
+                first = time.perf_counter() - started
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+        transferred = response.raw.tell()
+    return Download(response.status_code, time.perf_counter() - started, first or 0.0, size, transferred, lines)
+
+
 # -- endpoints ---------------------------------------------------------------------------------
 
 @dataclass
@@ -265,6 +294,8 @@ class Facts:
     lead_id: int
     station_id: int
     queue_rows: int
+    agreement_id: int | None = None  # the skills alliance's agreement of the lead's station (its busiest page)
+    programme_id: int | None = None  # an internship of the student service (its matching query)
 
 
 def facts(database: str) -> Facts:
@@ -279,7 +310,11 @@ def facts(database: str) -> Facts:
     lead_id = _query(database, [("SELECT max(id) FROM leads WHERE status = 'referred' AND reviewer_id IS NOT NULL "
                                  "AND id <= ?", (total // 2,))])[0]
     station_id = _query(database, [("SELECT station_id FROM leads WHERE id = ?", (lead_id,))])[0]
-    return Facts(rows[0], rows[1], lead_id, station_id, rows[3])
+    agreement_id, programme_id = _query(database, [
+        ("SELECT min(id) FROM skills_alliance_agreements WHERE station_id = ?", (station_id,)),
+        ("SELECT min(id) FROM student_service_programmes WHERE kind = 'internship'", ()),
+    ])
+    return Facts(rows[0], rows[1], lead_id, station_id, rows[3], agreement_id, programme_id)
 
 
 def _query(database: str, statements: list[tuple[str, tuple]]) -> list:
@@ -368,8 +403,17 @@ def endpoints(f: Facts, deep: tuple[str, str]) -> list[Endpoint]:
         Endpoint("alliance agreements (plugin)", "hq", "/p/skills_alliance/", "/alliance", "list"),
         Endpoint("alliance recognition search (plugin)", "hq", "/p/skills_alliance/recognitions?q=certificate+1",
                  "/alliance?q=certificate+1", "list"),
+        Endpoint("alliance members (plugin)", "hq", "/p/skills_alliance/members", "/alliance-members", "list"),
+        *([Endpoint("agreement page (plugin)", "hq", f"/p/skills_alliance/agreements/{f.agreement_id}",
+                    f"/agreement/{f.agreement_id}", "detail")] if f.agreement_id else []),
         Endpoint("students (plugin)", "hq", "/p/student_service/", "/students", "list"),
         Endpoint("roll call page (plugin)", "hq", "/p/student_service/roll-calls/1", "/roll-call/1", "detail"),
+        Endpoint("service requests (plugin)", "hq", "/p/student_service/requests", "/student-requests", "list"),
+        Endpoint("overdue requests (plugin)", "hq", "/p/student_service/requests/overdue",
+                 "/student-requests?overdue=1", "list"),
+        # The generator's internships (when it makes them): the page runs the matching query.
+        *([Endpoint("programme page (plugin)", "hq", f"/p/student_service/programmes/{f.programme_id}",
+                    f"/programme/{f.programme_id}", "detail")] if f.programme_id else []),
         Endpoint("volunteer home", "volunteer", "/", f"/home/{f.volunteer_id}", "list"),
         Endpoint("volunteer lead list", "volunteer", "/leads/", f"/leads/{f.volunteer_id}", "list"),
         Endpoint("lead submission (POST)", "volunteer", f"/leads/new?contact_id={f.contact_id}",
@@ -405,6 +449,8 @@ class Measured:
     rss_ceiling: float = 0
     deep_how: str = ""
     weight: tuple[int, int, bool] | None = None
+    export: dict[str, Download] = field(default_factory=dict)  # "ours", "ceiling"
+    queue_rows: int = 0
 
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -448,8 +494,8 @@ def measure(database: str, workdir: Path, *, with_ceiling: bool, deep_page_numbe
 def _measure(database: str, url: str, workdir: Path, jobs: dict, *, with_ceiling: bool, deep_page_number: int,
              weigh: bool) -> Measured:
     result = Measured()
-    servers = [start_server("ours", "wsgi:app", {"DATABASE_URL": url, "LIAISON_QUERY_COUNT_HEADER": "true", **jobs},
-                            workdir, "/healthz")]
+    servers = [start_server("ours", "wsgi:app", {"DATABASE_URL": url, "LIAISON_QUERY_COUNT_HEADER": "true",
+                                                 "LIAISON_EXPORT_JOB_THRESHOLD": "null", **jobs}, workdir, "/healthz")]
     try:
         if with_ceiling:
             servers.append(start_server("ceiling", "ceiling:app", {"BENCH_CEILING_DB": database}, workdir, "/report"))
@@ -457,6 +503,7 @@ def _measure(database: str, url: str, workdir: Path, jobs: dict, *, with_ceiling
         with rss_monitor(servers):
             browsers = {"hq": log_in(ours.url, data.HQ_EMAIL), "volunteer": log_in(ours.url, data.VOLUNTEER_EMAIL)}
             f = facts(database)
+            result.queue_rows = f.queue_rows
             token = csrf_token(browsers["volunteer"].get(f"/leads/new?contact_id={f.contact_id}").text)
             deep_ours, deep_ceiling, result.deep_how = deep_page(browsers["hq"], database, deep_page_number)
             points = endpoints(f, (deep_ours, deep_ceiling))
@@ -475,6 +522,11 @@ def _measure(database: str, url: str, workdir: Path, jobs: dict, *, with_ceiling
                     result.ceiling[endpoint.name] = wrk(ceiling.url + endpoint.ceiling, "", ceiling_body)
                 print(f"  · {endpoint.name}: {result.ours[endpoint.name].rps:.0f} req/s"
                       + (f" (ceiling {result.ceiling[endpoint.name].rps:.0f})" if ceiling else ""), flush=True)
+            if ceiling:  # the export at 100,000 leads, ours then the ceiling's
+                result.export["ours"] = download(ours.url + EXPORT_PATH, browsers["hq"].cookie_header)
+                result.export["ceiling"] = download(ceiling.url + EXPORT_CEILING)
+                print(f"  · lead export, streamed CSV: {result.export['ours'].seconds:.1f} s "
+                      f"(ceiling {result.export['ceiling'].seconds:.1f} s)", flush=True)
             if weigh:
                 result.weight = page_weight(ours.url, f.contact_id)
         result.rss_ours = ours.peak_worker_mb
@@ -566,6 +618,12 @@ def report(backend: str, large: Measured, small: Measured, kinds: dict[str, str]
           "SQL = statements per request at 100,000/1,000 leads)")
     print(f"peak RSS per worker: ours {large.rss_ours:.0f} MB, ceiling {large.rss_ceiling:.0f} MB (100,000 leads); "
           f"ours {small.rss_ours:.0f} MB (1,000 leads)")
+    if large.export:
+        print(export_line(large.export, large.queue_rows))
+        ours = large.export["ours"]
+        checks.append((ours.status == 200 and ours.lines >= large.queue_rows + 1,
+                       f"{backend}: lead export, streamed CSV: HTTP {ours.status}, {ours.lines:,} lines for "
+                       f"{large.queue_rows:,} leads and the header (figures only: no speed target)"))
 
     for name, ours in large.ours.items():
         endpoint_kind = kinds[name]
@@ -585,6 +643,20 @@ def report(backend: str, large: Measured, small: Measured, kinds: dict[str, str]
         q_large, q_small = large.queries.get(name), small.queries.get(name)
         checks.append((q_large is not None and q_large == q_small,
                        f"{backend}: {name}: SQL statements per request {q_large} at 100,000 = {q_small} at 1,000 leads"))
+
+
+def export_line(export: dict[str, Download], rows: int) -> str:
+    """The export's figures; its ceiling's for comparison, with no ratio target (like the submission)."""
+    def figures(d: Download) -> str:
+        rate = rows / d.seconds if d.seconds else 0
+        return (f"{d.seconds:.1f} s (first byte {d.first_byte * 1000:.0f} ms), {d.size / 2**20:.1f} MB "
+                f"({d.transferred / 2**20:.1f} MB transferred), {rate:,.0f} leads/s")
+    ours, ceiling = export["ours"], export.get("ceiling")
+    line = f"lead export, streamed CSV of the HQ queue ({rows:,} leads): ours {figures(ours)}"
+    if ceiling:
+        line += f"; ceiling {figures(ceiling)}; time ours ÷ ceiling {ours.seconds / ceiling.seconds:.1f}" \
+            if ceiling.seconds else ""
+    return line
 
 
 def _scaling(large: Result, small: Result) -> float:
@@ -613,7 +685,7 @@ def run_backend(backend: str, large_db: str, small_db: str, workdir: Path, check
 def _as_dict(m: Measured) -> dict:
     return {"ours": {k: vars(v) for k, v in m.ours.items()}, "ceiling": {k: vars(v) for k, v in m.ceiling.items()},
             "queries": m.queries, "rss_ours_mb": m.rss_ours, "rss_ceiling_mb": m.rss_ceiling, "deep": m.deep_how,
-            "weight": m.weight}
+            "weight": m.weight, "export": {k: vars(v) for k, v in m.export.items()}}
 
 
 def main() -> int:
@@ -632,7 +704,9 @@ def main() -> int:
           f"1 thread with {CONNECTIONS} connections; each server is gunicorn with {WORKERS} workers × {THREADS} threads; "
           "ours and the ceiling run side by side and are measured alternately, endpoint by endpoint")
     print("server settings: LIAISON_ENV=production, a random SECRET_KEY, gunicorn.conf.py; added: "
-          "LIAISON_QUERY_COUNT_HEADER=true (X-Query-Count); Secure cookies are sent by the harness over loopback HTTP")
+          "LIAISON_QUERY_COUNT_HEADER=true (X-Query-Count) and LIAISON_EXPORT_JOB_THRESHOLD=null (the export of "
+          "the whole queue streams in the request instead of going to a background job); Secure cookies are sent "
+          "by the harness over loopback HTTP")
     print("jobs: " + (f"RQ on Redis ({REDIS_URL}, a queue of the run's own) with one worker "
                       "(flask --app liaison worker) beside gunicorn, as in production — it shares the 2 cores"
                       if redis_answers() else

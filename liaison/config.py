@@ -49,6 +49,13 @@ class DefaultConfig:
     IMPORT_MAX_COLUMNS = 40
     # A web import of more rows than this is committed by a background job (liaison.jobs).
     IMPORT_JOB_THRESHOLD = 2_000
+    # Spreadsheet exports (liaison.exports): a selection of more rows than this is written to a
+    # private file by a background job (liaison.jobs) and downloaded from its page by its requester
+    # only (None: always streamed in the request); files are deleted after EXPORT_FILE_HOURS
+    # by a daily job (`jobs run-due`). EXPORTS_DIR default: instance/exports.
+    EXPORT_JOB_THRESHOLD = 5_000
+    EXPORT_FILE_HOURS = 24
+    EXPORTS_DIR: str | None = None
     PASSWORD_HASH_METHOD = "scrypt"
     PASSWORD_MIN_LENGTH = 10
 
@@ -96,8 +103,9 @@ class DefaultConfig:
     PRIVACY_MASKED_FIELDS: list[str] = ["email", "phone", "messaging", "name_original", "notes"]
     # How long a reveal (with a reason) shows a contact's masked fields to the user who asked.
     PRIVACY_REVEAL_MINUTES = 30
-    # Retention (liaison.privacy.retention, `flask --app liaison retention run` from cron), in
-    # whole years: contacts with no activity and no open lead for this long are anonymised ...
+    # Retention (liaison.privacy.retention: once a day from `flask --app liaison jobs run-due`,
+    # or by hand with `flask --app liaison retention run`), in whole years: contacts with no
+    # activity and no open lead for this long are anonymised ...
     RETENTION_CONTACT_YEARS = 5
     # ... and leads closed without landing (rejected, withdrawn, lost) lose their personal free
     # text and files this long after their last status change (their counts stay).
@@ -106,6 +114,7 @@ class DefaultConfig:
     # file outside the database, so that `flask --app liaison privacy reapply-erasures` can apply
     # them again after an older backup is restored. Default: erasure-ledger.jsonl in instance/.
     PRIVACY_ERASURE_LEDGER: str | None = None
+    RETENTION_DAILY = True  # False: the daily job leaves retention to the command above
 
     # Job queue (liaison.jobs): RQ on Redis when REDIS_URL is set (then run `flask --app liaison
     # worker`); without it jobs run inline, right after the commit that asked for them.
@@ -139,6 +148,9 @@ class DefaultConfig:
     # A "due soon" reminder this many days before each deadline (working days when counting
     # them); a number or {status: days}; 0 turns it off.
     LEAD_DEADLINE_REMINDER_DAYS: int | dict = 2
+    # Overdue reminders go to the lead's reviewer (all of HQ while nobody is assigned) and also
+    # to these HQ supervisors (e-mail addresses of active HQ reviewers or admins).
+    LEAD_OVERDUE_ALSO_NOTIFY: list[str] = []
     # "Forgot password": how long a reset link works (it also dies once used).
     PASSWORD_RESET_MAX_AGE = 3600
 

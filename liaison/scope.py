@@ -251,10 +251,12 @@ def demand_target_regions(user: User | None = None) -> Select:
 
 def visible_events_condition(user: User | None = None) -> ColumnElement:
     """SQL: the ``Event`` rows ``user`` may see — HQ every event; others those organised by a
-    station in their scope; a regional admin also the events their regions organise."""
+    station in their scope, every event HQ organises (national events the stations promote and
+    file contacts from), and the events of a region in their scope (a regional admin's regions;
+    a volunteer's stations' regions). Seeing is not running: ``events.services.may_manage``."""
     from sqlalchemy import exists
 
-    from .events.models import Event, EventStation
+    from .events.models import Event, EventStation, Organiser
 
     user = _user(user)
     if not getattr(user, "is_authenticated", False):
@@ -265,5 +267,8 @@ def visible_events_condition(user: User | None = None) -> ColumnElement:
     by_station = exists(select(EventStation.event_id).where(EventStation.event_id == Event.id,
                                                             EventStation.station_id.in_(ids)))
     if user.is_regional_admin:
-        return or_(by_station, Event.region_id.in_(_admin_region_ids_query(user)))
-    return by_station
+        regions = _admin_region_ids_query(user)
+    else:
+        regions = select(Station.region_id).where(Station.id.in_(ids))
+    by_region = (Event.organiser == Organiser.REGION) & Event.region_id.in_(regions)
+    return or_(by_station, Event.organiser == Organiser.HQ, by_region)

@@ -41,6 +41,12 @@ EXPECTED = {
     # A contact of the Hanoi station: HQ sees but does not record contacts (403).
     "api_contacts.create_contact": ("/api/v1/contacts/", {"POST": ACT_FOR_HANOI}),
     "api_contacts.update_contact": ("/api/v1/contacts/{contact}", {"PATCH": ACT_FOR_HANOI}),
+    # The contact's lawful bases: seen by whoever sees the contact, recorded and withdrawn by
+    # those who act for its station (HQ reads only), as on the contact's page.
+    "api_contacts.list_consents": ("/api/v1/contacts/{contact}/consents", {"GET": SEE_HANOI}),
+    "api_contacts.record_consent": ("/api/v1/contacts/{contact}/consents", {"POST": ACT_FOR_HANOI}),
+    "api_contacts.withdraw_consent": ("/api/v1/contacts/{contact}/consents/{consent}/withdraw",
+                                      {"POST": ACT_FOR_HANOI}),
     "api_leads.list_leads": ("/api/v1/leads/", {"GET": ANY_USER}),
     "api_leads.get_lead": ("/api/v1/leads/{lead}", {"GET": SEE_HANOI}),
     "api_leads.create_lead": ("/api/v1/leads/", {"POST": ACT_FOR_HANOI}),
@@ -56,6 +62,9 @@ EXPECTED = {
     "api_events.event_registrations": ("/api/v1/events/{event}/registrations", {"GET": SEE_HANOI}),
     "api_events.check_in": ("/api/v1/events/{event}/registrations/{event_registration}/check-in",
                             {"POST": SEE_HANOI}),
+    # Registering someone and moving the event's status: those who run the event (as check-in).
+    "api_events.register": ("/api/v1/events/{event}/registrations", {"POST": SEE_HANOI}),
+    "api_events.move_event": ("/api/v1/events/{event}/moves", {"POST": SEE_HANOI}),
     "api_demands.list_demands": ("/api/v1/demands/", {"GET": ANY_USER}),
     "api_demands.get_demand": ("/api/v1/demands/{demand}", {"GET": SEE_HANOI}),
     "api_demands.demand_matches": ("/api/v1/demands/{demand}/matches", {"GET": SEE_HANOI}),
@@ -81,6 +90,10 @@ BODIES = {
     "api_contacts.create_contact": {"kind": "scholar", "name": "Matrix Person",
                                     "station_id": "{station}", "confirm_duplicate": True},
     "api_contacts.update_contact": {"city": "Hanoi"},
+    "api_contacts.record_consent": {"purpose": "event_invitations", "source": "email"},
+    "api_events.register": {"name": "Matrix Person", "email": "matrix@example.org", "consent": True},
+    "api_events.move_event": {"move": "close_registration"},
+    "api_contacts.withdraw_consent": {"note": "Asked by e-mail"},
     "api_leads.create_lead": {"contact_id": "{contact}", "category": "employment", "summary": "Matrix lead"},
     "api_leads.update_lead": {"summary": "Matrix edit"},
     "api_leads.move_lead": {"move": "start_review"},
@@ -118,6 +131,24 @@ def _back_to_submitted(app, lead_id):
         db.session.commit()
 
 
+def _not_withdrawn(app, consent_id):
+    from liaison.models import ContactConsent, db
+
+    with app.app_context():
+        basis = db.session.get(ContactConsent, consent_id)
+        basis.withdrawn_at = basis.withdrawn_by_id = basis.withdrawal_note = None
+        db.session.commit()
+
+
+def _reopen(app, event_id):
+    from liaison.events.models import Event
+    from liaison.models import db
+
+    with app.app_context():
+        db.session.get(Event, event_id).status = "registration_open"
+        db.session.commit()
+
+
 def _fill(value, values):
     if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
         return values[value[1:-1]]
@@ -129,6 +160,7 @@ def test_api_authorization(app, world, endpoint, method):
     with app.test_request_context():
         values = {"station": world.stations["hanoi"], "contact": world.contacts["hanoi"],
                   "lead": world.leads["hanoi_submitted"], "draft": world.leads["hanoi_draft"],
+                  "consent": world.consents["hanoi_keep_in_touch"],
                   **_plugin_records(world), **_event_records(world), **_demand_records(world)}
         tokens = {role: make_token(app, world, role) for role in ROLES if role != "anonymous"}
     url_template, methods = EXPECTED[endpoint]
@@ -143,4 +175,8 @@ def test_api_authorization(app, world, endpoint, method):
         outcomes[role] = _outcome(response)
         if outcomes[role] == OK and endpoint == "api_leads.move_lead":
             _back_to_submitted(app, values["lead"])  # the next role finds the lead as the world had it
+        if outcomes[role] == OK and endpoint == "api_contacts.withdraw_consent":
+            _not_withdrawn(app, values["consent"])
+        if outcomes[role] == OK and endpoint == "api_events.move_event":
+            _reopen(app, values["event"])
     assert outcomes == methods[method]

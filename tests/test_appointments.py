@@ -3,14 +3,16 @@ reads), the printable letter, terms ending soon, reminders to the volunteer and 
 admins, and the daily job ending access at the end of a term without renewal (history kept)."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from liaison import jobs
 from liaison.appointments import services
-from liaison.models import Appointment, AuditEntry, Notification, db, station_membership, utcnow
+from liaison.models import Appointment, AuditEntry, JobRun, Notification, db, station_membership, utcnow
 
 from .helpers import snapshot
 
@@ -110,6 +112,59 @@ def test_the_job_counts_days_not_runs(app, world):
     assert not is_member(app, world)
 
 
+def test_a_term_recorded_ahead_gives_access_on_its_start_date(app, world, login, monkeypatch):
+    start = TODAY + timedelta(days=31)
+    response = login("asean_admin").post("/appointments/new", data=form(
+        world, term_start=start.isoformat(), term_end=(start + timedelta(days=365)).isoformat()))
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    run_due(app)  # today: the term has not started
+    assert not is_member(app, world, "vol_bangkok", "hanoi")
+    assert login("vol_bangkok").get(f"/stations/{world.stations['hanoi']}").status_code == 404
+    # The day before its start nothing changes; on the start date the daily job gives the station.
+    monkeypatch.setattr(services, "utcnow", lambda: datetime.combine(start - timedelta(days=1), time(9)))
+    run_due(app)
+    assert not is_member(app, world, "vol_bangkok", "hanoi")
+    monkeypatch.setattr(services, "utcnow", lambda: datetime.combine(start, time(9)))
+    report = run_due(app)
+    assert "appointments" in report
+    assert is_member(app, world, "vol_bangkok", "hanoi")
+    assert login("vol_bangkok").get(f"/stations/{world.stations['hanoi']}").status_code == 200
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "appointment.start"))
+        assert entry.station_id == world.stations["hanoi"] and entry.actor_id is None
+        assert entry.details["email"] == world.emails["vol_bangkok"] and entry.details["added"] is True
+        assert db.session.scalar(select(func.count()).select_from(Appointment)) == 1  # the history stays
+        run = db.session.scalar(select(JobRun).where(JobRun.key == f"appointments_start:{start.isoformat()}"))
+        assert run is not None and run.status == "done"
+        db.session.remove()
+    # Idempotent: the same day again, or an admin taking the volunteer off later, starts nothing again.
+    with app.app_context():
+        db.session.execute(station_membership.delete().where(
+            station_membership.c.user_id == world.users["vol_bangkok"],
+            station_membership.c.station_id == world.stations["hanoi"]))
+        db.session.commit()
+        assert services.start_terms(start + timedelta(days=1)) == 0
+        db.session.remove()
+    run_due(app)
+    assert not is_member(app, world, "vol_bangkok", "hanoi")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "appointment.start")) == 1
+        db.session.remove()
+
+
+def test_a_term_recorded_running_is_not_started_again(app, world, login):
+    response = login("asean_admin").post("/appointments/new", data=form(world))
+    assert response.status_code == 302
+    with app.app_context():
+        assert services.start_terms(TODAY) == 0
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.action == "appointment.start")) == 0
+        db.session.remove()
+    assert is_member(app, world, "vol_bangkok", "hanoi")
+
+
 # Reminders -------------------------------------------------------------------------------------
 
 def reminded(app, world) -> dict[str, int]:
@@ -152,6 +207,54 @@ def test_a_regional_admin_appoints_and_the_volunteer_gets_the_station(app, world
     assert "聘 书" in page and "Letter of Appointment" in page and "侨联聘〔2026〕7号" in page
     assert "/static/letter." in page and "Hanoi联络站" in page
     assert "Renew" not in page  # the volunteer reads their letter
+
+
+def _pdf_parts(data: bytes) -> list[bytes]:
+    """The PDF's bytes and each of its streams decompressed (objects are in compressed streams)."""
+    import zlib
+
+    parts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        end = data.find(b"endstream", match.end())
+        try:
+            parts.append(zlib.decompress(data[match.end():end]))
+        except zlib.error:
+            continue
+    return parts
+
+
+def _pdf_text_map(parts: list[bytes]) -> dict[str, int]:
+    """{character: glyph id} of every font the PDF embeds, from their ToUnicode maps."""
+    found: dict[str, int] = {}
+    for text in parts:
+        if b"beginbfchar" in text:
+            for glyph, code in re.findall(rb"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]{4,8})>", text):
+                found[chr(int(code, 16))] = int(glyph, 16)
+    return found
+
+
+def test_the_letter_as_a_pdf_with_its_chinese_text(app, world, login):
+    record = appoint(app, world, start=TODAY - timedelta(days=10), end=TODAY + timedelta(days=355))
+    page = login("vol_hanoi").get(f"/appointments/{record}/letter").get_data(as_text=True)
+    assert f"/appointments/{record}/letter.pdf" in page
+    response = login("vol_hanoi").get(f"/appointments/{record}/letter.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = response.get_data()
+    assert data.startswith(b"%PDF-")
+    parts = _pdf_parts(data)
+    everything = b"\n".join(parts)
+    assert re.search(rb"/FontFile[23]?\s", everything)  # the fonts are embedded
+    assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Noto-Serif-CJK-SC", everything)  # a subset of the Chinese font
+    assert len(re.findall(rb"/Type\s*/Page\b", everything)) == 1  # one page
+    assert re.search(rb"/MediaBox\s*\[\s*0\s+0\s+595\.\d+\s+841\.\d+", everything)  # A4
+    glyphs = _pdf_text_map(parts)
+    # Every character of the Chinese text has a real glyph (not .notdef, 0): it renders.
+    chinese = "聘书兹聘请同志为Hanoi联络站联络员聘期自年月日至特发此证侨联聘〔〕号"
+    missing = [c for c in chinese if not glyphs.get(c)]
+    assert not missing, missing
+    assert login("vol_milan").get(f"/appointments/{record}/letter.pdf").status_code == 404
+    assert login("hq").get("/appointments/999999/letter.pdf").status_code == 404
 
 
 @pytest.mark.parametrize("role,station,status", [

@@ -48,10 +48,13 @@ EUROPE = "/p/europe_school_partnership"
 SKILLS = "/p/skills_alliance"
 STUDENTS = "/p/student_service"
 HQ_MILAN = policy(NOT_FOUND, FORBIDDEN, NOT_FOUND, FORBIDDEN, OK, OK)  # HQ's page of a plugin on for EUROPE
+MANAGE_MILAN = policy(NOT_FOUND, FORBIDDEN, NOT_FOUND, OK, OK, OK)  # HQ and the admins of a region where it is on
 
 # endpoint -> (url template, {method: policy})
 EXPECTED = {
     "main.home": ("/", {"GET": ANY_USER}),
+    # A home chart's CSV: the volunteers' chart; other roles' pages do not have it (404).
+    "main.chart_csv": ("/charts/home_status.csv", {"GET": policy(OK, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)}),
     "main.health": ("/healthz", {"GET": PUBLIC}),
     "main.set_language": ("/language", {"POST": PUBLIC}),
     "auth.login": ("/login", {"GET": PUBLIC, "POST": PUBLIC}),
@@ -89,6 +92,7 @@ EXPECTED = {
     "api_tokens.admin_index": ("/admin/api-tokens/", {"GET": ADMIN}),
     "api_tokens.admin_revoke": ("/admin/api-tokens/{api_token}/revoke", {"POST": ADMIN}),
     "appointments.letter": ("/appointments/{appointment}/letter", {"GET": SEE_HANOI}),
+    "appointments.letter_pdf": ("/appointments/{appointment}/letter.pdf", {"GET": SEE_HANOI}),
     # Events (liaison.events): one organised by the Hanoi station, with a public registration;
     # whoever runs it (the station side, HQ) manages it; the public form needs no log-in.
     "events.index": ("/events/", {"GET": ANY_USER}),
@@ -187,6 +191,7 @@ EXPECTED = {
     "reports.summary_xlsx": ("/reports/summary.xlsx?period=2025", {"GET": ANY_USER}),
     "scorecard.index": ("/reports/scorecard/?year=2025", {"GET": ANY_USER}),  # each role its own cards
     "scorecard.xlsx": ("/reports/scorecard/scorecard.xlsx?year=2025", {"GET": ANY_USER}),
+    "scorecard.csv": ("/reports/scorecard/scorecard.csv?year=2025", {"GET": ANY_USER}),
     "scorecard.weights": ("/reports/scorecard/weights", {"POST": HQ}),
     "reports.closed_periods": ("/reports/periods", {"GET": HQ}),
     "reports.close": ("/reports/periods/close", {"POST": HQ}),
@@ -196,6 +201,11 @@ EXPECTED = {
     # (every station lets its volunteers export by default; test_exports has the setting's matrix)
     "exports.leads_csv": ("/exports/leads.csv", {"GET": ANY_USER}),
     "exports.contacts_csv": ("/exports/contacts.csv", {"GET": ANY_USER}),
+    # a large export's page and file (background job): vol_hanoi's own, nobody else's (404)
+    "exports.prepared": ("/exports/files/{export_file}",
+                         {"GET": policy(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)}),
+    "exports.download": ("/exports/files/{export_file}/download",
+                         {"GET": policy(OK, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND)}),
     "exports.index": ("/exports/", {"GET": MANAGERS}),  # admins all, regional admins their regions'
     # Lawful bases of a Hanoi contact: recorded and withdrawn by whoever acts for the station (HQ
     # sees them read-only on the contact's page); the renewal list is everyone's, scoped.
@@ -284,6 +294,21 @@ EXPECTED = {
                                         {"GET": SEE_HANOI, "POST": SEE_HANOI}),
     "skills_alliance.import_recognitions": (SKILLS + "/recognitions/import?station_id={station}",
                                             {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    # Corrections: a POST without data reaches the decision but removes nothing (a removal needs
+    # the agreement's version, or the confirmation), so every role finds the record in place.
+    "skills_alliance.edit_agreement": (SKILLS + "/agreements/{sa_agreement}/edit",
+                                       {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.edit_milestone": (SKILLS + "/agreements/{sa_agreement}/milestones/{sa_milestone}/edit",
+                                       {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.remove_milestone": (SKILLS + "/agreements/{sa_agreement}/milestones/{sa_milestone}/remove",
+                                         {"POST": SEE_HANOI}),
+    "skills_alliance.edit_document": (SKILLS + "/agreements/{sa_agreement}/documents/{sa_document}/edit",
+                                      {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.remove_document": (SKILLS + "/agreements/{sa_agreement}/documents/{sa_document}/remove",
+                                        {"POST": SEE_HANOI}),
+    "skills_alliance.edit_recognition": (SKILLS + "/recognitions/{sa_recognition}/edit",
+                                         {"GET": SEE_HANOI, "POST": SEE_HANOI}),
+    "skills_alliance.remove_recognition": (SKILLS + "/recognitions/{sa_recognition}/remove", {"POST": SEE_HANOI}),
     # A document of its own for every role (an allowed removal must not hide the next role's answer).
     "europe_school_partnership.remove_document": (EUROPE + "/{partnership}/documents/{document}/remove",
                                                   {"POST": SEE_MILAN}),
@@ -314,9 +339,21 @@ EXPECTED = {
     "student_service.programme": (STUDENTS + "/programmes/{ss_programme}", {"GET": SEE_MILAN}),
     "student_service.programme_apply": (STUDENTS + "/programmes/{ss_programme}/apply", {"POST": SEE_MILAN}),
     "student_service.application_decide": (STUDENTS + "/applications/{ss_application}/decide", {"POST": HQ_MILAN}),
-    "student_service.teams": (STUDENTS + "/teams", {"GET": HQ_MILAN}),
-    "student_service.team_add": (STUDENTS + "/teams/{ss_team}/members", {"POST": HQ_MILAN}),
-    "student_service.team_remove": (STUDENTS + "/teams/{ss_team}/members/{victim}/remove", {"POST": HQ_MILAN}),
+    "student_service.programme_edit": (STUDENTS + "/programmes/{ss_programme}/edit",
+                                       {"GET": HQ_MILAN, "POST": HQ_MILAN}),
+    # Departments and home teams: HQ, admins and the admins of a region where the plugin is on;
+    # a regional admin takes off a team only the accounts they manage (vol_bangkok is not Europe's).
+    "student_service.departments": (STUDENTS + "/departments", {"GET": MANAGE_MILAN, "POST": MANAGE_MILAN}),
+    "student_service.department_edit": (STUDENTS + "/departments/{ss_department}/edit",
+                                        {"GET": MANAGE_MILAN, "POST": MANAGE_MILAN}),
+    "student_service.department_delete": (STUDENTS + "/departments/{ss_department}/delete",
+                                          {"POST": MANAGE_MILAN}),  # in use: refused, kept
+    "student_service.teams": (STUDENTS + "/teams", {"GET": MANAGE_MILAN}),
+    "student_service.team_new": (STUDENTS + "/teams/new", {"POST": MANAGE_MILAN}),
+    "student_service.team_edit": (STUDENTS + "/teams/{ss_team}/edit", {"GET": MANAGE_MILAN, "POST": MANAGE_MILAN}),
+    "student_service.team_add": (STUDENTS + "/teams/{ss_team}/members", {"POST": MANAGE_MILAN}),
+    "student_service.team_remove": (STUDENTS + "/teams/{ss_team}/members/{victim}/remove",
+                                    {"POST": policy(NOT_FOUND, FORBIDDEN, NOT_FOUND, NOT_FOUND, OK, OK)}),
     # The roll call's static script (no data): served by WhiteNoise before any login, like /static.
     "student_service.static": (STUDENTS + "/static/roll_call.js", {"GET": PUBLIC}),
     # Duplicates: a Hanoi–Bangkok pair and merge (ASEAN); the first allowed undo undoes it, the
@@ -427,7 +464,7 @@ def _plugin_records(world) -> dict[str, int]:
 def _student_service_records(world, admin) -> dict[str, int]:
     """Services for students abroad on for EUROPE: a Milan student, a request, a roll call, a programme."""
     from plugins.student_service import services as students
-    from plugins.student_service.models import HomeTeam, RollCallEntry
+    from plugins.student_service.models import Department, HomeTeam, RequestEvent, RollCallEntry
     from sqlalchemy.orm import selectinload
 
     from liaison.models import Contact
@@ -446,17 +483,20 @@ def _student_service_records(world, admin) -> dict[str, int]:
                                            "fields": "engineering"}, admin)
     application = students.apply(programme, student, admin)
     team = HomeTeam(name="Jiashan County", name_zh="嘉善县")
-    db.session.add(team)
+    department = Department(code="matrix", name="Talent office", name_zh="人才办")
+    db.session.add_all([team, department])
+    db.session.flush()
+    db.session.add(RequestEvent(request_id=request.id, actor_id=admin.id, department_id=department.id))  # in use
     db.session.commit()
     return {"ss_contact": world.contacts["milan"], "ss_student": student.id, "ss_request": request.id,
             "ss_roll_call": roll_call.id, "ss_entry": entry, "ss_programme": programme.id,
-            "ss_application": application.id, "ss_team": team.id}
+            "ss_application": application.id, "ss_team": team.id, "ss_department": department.id}
 
 
 def _skills_alliance_records(world, admin) -> dict[str, int]:
     """The alliance on for ASEAN: two Hanoi members, an agreement between them and a milestone."""
     from plugins.skills_alliance import services as alliance
-    from plugins.skills_alliance.models import Milestone
+    from plugins.skills_alliance.models import Document, Milestone
 
     from liaison.models import Station
 
@@ -470,9 +510,15 @@ def _skills_alliance_records(world, admin) -> dict[str, int]:
         "title": "School–school framework agreement", "kind": "school_school", "areas": ["visits"],
         "member_ids": members, "proposed_on": date(2025, 1, 10)}, admin)
     milestone = Milestone(agreement_id=agreement.id, title="Visit", due_on=date(2025, 6, 1))
-    db.session.add(milestone)
+    document = Document(agreement_id=agreement.id, kind="agreement", title="Signed text")
+    recognition = alliance.create_recognition(hanoi, {
+        "issuing_country": "JP", "issuing_body": "MHLW", "name_original": "Ginou Kentei 1", "name_zh": "技能检定1级",
+        "domestic_kind": "qualification", "domestic_name": "车工", "domestic_level": "technician",
+        "source_document": "List 2", "source_date": date(2025, 1, 10)}, admin)
+    db.session.add_all([milestone, document])
     db.session.commit()
-    return {"sa_member": members[0], "sa_agreement": agreement.id, "sa_milestone": milestone.id}
+    return {"sa_member": members[0], "sa_agreement": agreement.id, "sa_milestone": milestone.id,
+            "sa_document": document.id, "sa_recognition": recognition.id}
 
 
 def _erasure_records(world) -> dict[str, int]:
@@ -583,6 +629,28 @@ def _event_records(world) -> dict:
             "event_token": registration.token}
 
 
+def _export_file(world) -> int:
+    """A finished background export of vol_hanoi's, its file in the test's own directory."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from liaison.exports import services as export_services
+    from liaison.models import ExportRecord, JobRun, JobStatus, utcnow
+
+    current_app.config["EXPORTS_DIR"] = str(Path(current_app.config["ATTACHMENTS_DIR"]).parent / "exports")
+    record = ExportRecord(user_id=world.users["vol_hanoi"], what="contacts", format="csv", filters={}, rows=1,
+                          finished_at=utcnow())
+    db.session.add(record)
+    db.session.flush()
+    token = "MatrixMatrixMatrixMatrix"
+    db.session.add(JobRun(key=export_services.job_key(record.id), name=export_services.JOB, status=JobStatus.DONE,
+                          attempts=1, kwargs={"token": token}))
+    export_services.file_path(token, "csv").write_bytes(b"\xef\xbb\xbfContact no.\r\n")
+    db.session.commit()
+    return record.id
+
+
 def _notice_records(world) -> dict:
     """A notice for the Hanoi station and vol_hanoi's appointment there."""
     from liaison.models import Appointment, NoticeTarget, PolicyNotice
@@ -665,6 +733,9 @@ def test_authorization(app, world, endpoint, method):
         if "{attachment}" in url_template:
             with app.test_request_context():
                 values["attachment"] = _attachment(world)
+        if "{export_file}" in url_template and "export_file" not in values:
+            with app.app_context():
+                values["export_file"] = _export_file(world)
         if any(key in url_template for key in ("{pair}", "{other}", "{merge}")) and "merge" not in values:
             with app.test_request_context():
                 values.update(_duplicate_records(world))
@@ -674,4 +745,6 @@ def test_authorization(app, world, endpoint, method):
             assert client.post("/login", data={"email": world.emails[role], "password": PASSWORD}).status_code == 302
         response = client.get(url) if method == "GET" else client.post(url, data=data)
         outcomes[role] = _outcome(response)
+        response.get_data()  # a streamed download runs to its end, as a browser would read it
+        response.close()
     assert outcomes == methods[method]

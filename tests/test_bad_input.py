@@ -1257,6 +1257,7 @@ HUGE_URLS = [url.format(n=n) for n in (HUGE, INT4) for url in [
     "/notifications/?after={n}",
     "/exports/leads.xlsx?station={n}&reviewer={n}", "/exports/contacts.xlsx?station={n}",
     "/exports/leads.csv?station={n}&reviewer={n}", "/exports/contacts.csv?station={n}", "/exports/?after={n}",
+    "/exports/files/{n}", "/exports/files/{n}/download",
     "/imports/?station_id={n}", "/imports/new?station_id={n}", "/imports/{n}", "/imports/{n}/mapping",
     "/imports/{n}/review",
     "/privacy/consents/contacts/{n}/new", "/privacy/consents/{n}/withdraw",

@@ -129,6 +129,27 @@ def test_a_chinese_field_matches_a_chinese_field(app, world, login, fixture):
     assert suggestion_names(app, world, demand_id, "hq") == [("Wang Xin", 4, "field: 新能源汽车")]
 
 
+def test_an_accented_field_matches_both_ways(app, world, login, fixture):
+    """The field is folded alike in both directions: a contact's field "Énergie nouvelle" fits a
+    demand for "énergie" (and full-width "ＥＮＥＲＧＩＥ"), and the contact page finds that demand."""
+    with app.app_context():
+        contact_id = _contact(world, "hanoi", "Élodie Nguyễn", field="Énergie nouvelle").id
+        db.session.commit()
+    demand_id = create_demand(login, world, title="Énergie", fields="énergie")
+    assert suggestion_names(app, world, demand_id, "hq") == [("Élodie Nguyễn", 4, "field: énergie")]
+    wide = create_demand(login, world, title="Wide", fields="ＥＮＥＲＧＩＥ")
+    assert suggestion_names(app, world, wide, "hq") == [("Élodie Nguyễn", 4, "field: ＥＮＥＲＧＩＥ")]
+    with app.test_request_context():
+        from sqlalchemy.orm import selectinload
+
+        contact = db.session.scalar(select(Contact).where(Contact.id == contact_id)
+                                    .options(selectinload(Contact.station)))
+        found = matching.for_contact(contact, db.session.get(User, world.users["hq"]))
+        assert {(s.record.id, s.explanation) for s in found} == {(demand_id, "field: énergie"),
+                                                                 (wide, "field: ＥＮＥＲＧＩＥ")}
+        db.session.remove()
+
+
 def test_suggestions_are_bounded_and_take_a_fixed_number_of_queries(app, world, login, fixture):
     demand_id = create_demand(login, world)
     with app.test_request_context():
@@ -146,7 +167,7 @@ def test_suggestions_are_bounded_and_take_a_fixed_number_of_queries(app, world, 
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
         assert [s.record.name for s in found] == ["Chen Zhiming", "Bui Van Binh"]
-        assert len(statements) <= 6  # rank, explain, contacts (+ station, tags), matches
+        assert len(statements) <= 7  # fields, rank, explain, contacts (+ station, tags), matches
         db.session.remove()
 
 
@@ -442,9 +463,21 @@ def test_report_section_counts_demands_and_matches(app, world, login, fixture):
         matches = reports.match_counts(period, None)
         assert matches == {world.regions["ASEAN"]: {"introduced": 2, "landed_in_period": 0}}
         assert reports.match_counts(period, [world.stations["milan"]]) == {}
+        # Per station: A is Hanoi's contact, C Bangkok's.
+        assert reports.match_counts_by_station(period, None) == {
+            world.stations["hanoi"]: {"introduced": 1, "landed_in_period": 0},
+            world.stations["bangkok"]: {"introduced": 1, "landed_in_period": 0}}
+        section = reports.section(period, [world.stations["bangkok"]])
+        (table,) = [t for t in section.tables if t.key == "demands.match_station"]
+        assert table.rows == [["Bangkok station", "Asean", 1, 0, 0, 0, 0, 1, 0, 0]]
+        # Both demands target ASEAN: open 1, matching 1.
+        (table,) = [t for t in section.tables if t.key == "demands.region_status"]
+        assert table.rows == [["Asean", 1, 1, 0, 0, 2, 2]]
+        assert reports.demand_counts_by_region(period, [world.stations["milan"]]) == {}
         db.session.remove()
     page = client.get("/reports/").get_data(as_text=True)
     assert "Demands and matchmaking" in page and "Matches by stage and region" in page
+    assert "Matches by stage and station" in page
 
 
 def test_pages_in_chinese(app, world, login, fixture):

@@ -1,18 +1,24 @@
 """Exports HQ can trust: CSV with a BOM (streamed) and XLSX (no row cut), formula neutralisation,
 the export right per role and station setting, the export records and their list, masking, the
-list pages' links carrying their filters."""
+list pages' links carrying their filters; large exports made by a background job (inline and on
+a real Redis), downloaded by their requester only, expired and cleaned up."""
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import time
+import uuid
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from liaison import jobs
 from liaison.exports import services
-from liaison.models import Contact, ExportRecord, ExportStation, Station, db
+from liaison.models import Contact, ExportRecord, ExportStation, JobRun, JobStatus, Notification, Station, db, utcnow
 
 EVIL = ["=1+1", "+41 SUM(A1)", "-2+3", "@cmd", "\tTab", "\rCR"]
 
@@ -300,3 +306,222 @@ def test_both_languages(app, login, world):
     assert "Exported by" in page and "Filters" in page
     page = login("asean_admin").get(f"/stations/{world.stations['hanoi']}/edit", headers={"Accept-Language": "zh-CN"})
     assert "允许联络员导出" in page.get_data(as_text=True)
+
+
+# Large exports: made by a background job, downloaded by their requester only ----------------------
+
+REDIS_URL = os.environ.get("LIAISON_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+@pytest.fixture
+def redis_queue(request):
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    try:
+        connection = Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+        connection.ping()
+    except RedisError as error:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the Redis tests, but no Redis answers at {REDIS_URL}: {error}")
+        pytest.skip(f"no Redis answers at {REDIS_URL} ({error})")
+    name = f"liaison-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    for key in connection.scan_iter(f"rq:*{name}*"):
+        connection.delete(key)
+    connection.close()
+
+
+@pytest.fixture
+def app_config(request):
+    if "redis_queue" not in request.fixturenames:
+        return {}
+    return {"REDIS_URL": REDIS_URL, "JOB_QUEUE": request.getfixturevalue("redis_queue"), "JOB_RETRY_BACKOFF": [0]}
+
+
+@pytest.fixture
+def large(app, tmp_path):
+    """Every export with rows goes to the background; files in the test's own directory."""
+    app.config.update(EXPORT_JOB_THRESHOLD=0, EXPORTS_DIR=str(tmp_path / "exports"))
+    return tmp_path / "exports"
+
+
+def _background(client, path: str) -> str:
+    """Ask for a large export: the answer is its page (303), which is returned."""
+    response = client.get(path)
+    assert response.status_code == 303, response.status_code
+    page = response.headers["Location"]
+    assert re.fullmatch(r"(http://localhost)?/exports/files/\d+", page)
+    return page.removeprefix("http://localhost")
+
+
+def _table(response, fmt):
+    assert response.status_code == 200
+    return _csv(response) if fmt == "csv" else _xlsx(response)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("export,role", [("contacts", "hq"), ("leads", "admin"), ("contacts", "vol_hanoi")])
+def test_a_large_export_is_made_in_the_background_with_the_same_rows(app, login, world, large, fmt, export, role):
+    client = login(role)
+    app.config["EXPORT_JOB_THRESHOLD"] = None  # off: streamed in the request
+    direct = _table(client.get(f"/exports/{export}.{fmt}"), fmt)
+    app.config["EXPORT_JOB_THRESHOLD"] = 0
+    page = _background(client, f"/exports/{export}.{fmt}")
+    html = client.get(page).get_data(as_text=True)
+    assert 'data-state="ready"' in html and f'href="{page}/download"' in html
+    response = client.get(page + "/download")
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert "no-store" in response.headers["Cache-Control"]
+    assert _table(response, fmt) == direct  # the same rows, masked the same way
+    files = list(large.iterdir())
+    assert len(files) == 1 and files[0].suffix == "." + fmt and (files[0].stat().st_mode & 0o077) == 0
+    first, second = _records(app)  # one record per export, the background one with its real count
+    assert second["rows"] == first["rows"] == len(direct) - 1 and second["finished"]
+    assert second["stations"] == first["stations"] and second["user"] == world.users[role]
+    with app.app_context():
+        run = db.session.scalar(select(JobRun).where(JobRun.key == f"export:{second['id']}"))
+        assert run.status == JobStatus.DONE
+
+
+def test_the_background_export_keeps_the_filters_and_the_language(app, login, world, large):
+    client = login("admin")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    app.config["EXPORT_JOB_THRESHOLD"] = None
+    direct = _csv(client.get("/exports/leads.csv?queue=1&sort=-submitted&after=x"))
+    app.config["EXPORT_JOB_THRESHOLD"] = 0
+    page = _background(client, "/exports/leads.csv?queue=1&sort=-submitted&after=x")
+    assert "您的导出" in client.get(page).get_data(as_text=True)
+    background = _csv(client.get(page + "/download"))
+    assert background == direct and background[0][0] != "Lead no."  # the headers in Chinese
+    assert _records(app)[1]["filters"] == {"queue": "1", "sort": "-submitted"}
+
+
+def test_the_threshold_is_a_capped_count(app, login, world, large, monkeypatch):
+    from liaison import pagination
+
+    caps = []
+    counted = pagination.capped_count
+    monkeypatch.setattr(pagination, "capped_count", lambda stmt, cap=1000: caps.append(cap) or counted(stmt, cap))
+    client = login("admin")
+    app.config["EXPORT_JOB_THRESHOLD"] = 3  # three contacts: not more than the threshold
+    response = client.get("/exports/contacts.csv")
+    assert response.status_code == 200 and response.is_streamed
+    response.get_data()
+    app.config["EXPORT_JOB_THRESHOLD"] = 2
+    _background(client, "/exports/contacts.csv")
+    assert caps == [3, 2]  # never an unbounded COUNT
+    app.config["EXPORT_JOB_THRESHOLD"] = None  # off: always streamed
+    assert client.get("/exports/contacts.csv").status_code == 200
+    assert caps == [3, 2]
+
+
+def test_only_the_requester_sees_and_downloads_the_file(app, client, login, world, large):
+    page = _background(login("vol_hanoi"), "/exports/contacts.xlsx?q=a")
+    assert client.get(page).status_code == 200 and client.get(page + "/download").status_code == 200
+    for role in ("vol_milan", "asean_admin", "europe_admin", "hq", "admin"):
+        login(role)
+        assert client.get(page).status_code == 404, role
+        assert client.get(page + "/download").status_code == 404, role
+    client.post("/logout")
+    for url in (page, page + "/download"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    _set_export(app, world.stations["hanoi"], False)  # the right taken away since: no download
+    client = login("vol_hanoi")
+    assert client.get(page).status_code == 200
+    assert client.get(page + "/download").status_code == 403
+
+
+def test_bad_and_unknown_ids_are_404(app, login, world, large):
+    client = login("admin")
+    app.config["EXPORT_JOB_THRESHOLD"] = None
+    client.get("/exports/contacts.csv").get_data()  # a direct export: a record, but no file
+    direct_id = _records(app)[0]["id"]
+    for url in (f"/exports/files/{direct_id}", f"/exports/files/{direct_id}/download", "/exports/files/999999",
+                "/exports/files/0", "/exports/files/-1", "/exports/files/abc", "/exports/files/99999999999999999999",
+                "/exports/files/2147483648/download", "/exports/files/1/download/x"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_file_expires_and_the_daily_job_deletes_it(app, login, world, large):
+    client = login("hq")
+    page = _background(client, "/exports/contacts.csv")
+    assert client.get(page + "/download").status_code == 200
+    with app.app_context():
+        record = db.session.get(ExportRecord, _records(app)[0]["id"])
+        record.finished_at = utcnow() - timedelta(hours=25)
+        db.session.commit()
+    assert 'data-state="expired"' in client.get(page).get_data(as_text=True)
+    assert client.get(page + "/download").status_code == 404  # expired, even before the clean-up
+    made, = large.iterdir()
+    old = time.time() - 25 * 3600
+    os.utime(made, (old, old))
+    fresh = large / "FreshFreshFreshFresh12.xlsx"
+    crashed = large / "CrashedCrashedCrashed1.csv.part"
+    other = large / "notes.txt"
+    for path in (fresh, crashed, other):
+        path.write_bytes(b"x")
+    os.utime(crashed, (old, old))
+    os.utime(other, (old, old))
+    with app.app_context():
+        report = jobs.run_due(app)
+        assert report["exports.cleanup"] == 1
+        assert jobs.run_due(app)["exports.cleanup"] == 0  # once a day
+    assert sorted(path.name for path in large.iterdir()) == sorted([fresh.name, other.name])
+    assert 'data-state="expired"' in client.get(page).get_data(as_text=True)
+
+
+def test_the_requester_is_notified_when_the_file_is_ready(app, login, world, large):
+    page = _background(login("vol_hanoi"), "/exports/contacts.csv")
+    with app.app_context():
+        notification, = db.session.scalars(select(Notification)).all()
+        assert notification.user_id == world.users["vol_hanoi"] and notification.kind == "export_ready"
+        assert notification.path == page and notification.params == {"count": 1}
+    assert "is ready to download" in login("vol_hanoi").get("/notifications/").get_data(as_text=True)
+
+
+def test_a_direct_export_notifies_nobody(app, login, world):
+    app.config["EXPORT_JOB_THRESHOLD"] = None
+    assert login("vol_hanoi").get("/exports/contacts.csv").status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(Notification)).all() == []
+
+
+def test_the_job_makes_no_file_when_the_right_is_gone(app, login, world, large, monkeypatch):
+    """Under Redis the job may run later: a volunteer who lost the right by then gets no file."""
+    from liaison.exports import services as export_services
+
+    ran = []
+    monkeypatch.setattr(jobs, "dispatch", lambda app, keys: ran.extend(keys))  # held back
+    page = _background(login("vol_hanoi"), "/exports/contacts.csv")
+    assert 'data-state="preparing"' in login("vol_hanoi").get(page).get_data(as_text=True)
+    _set_export(app, world.stations["hanoi"], False)
+    monkeypatch.undo()
+    assert jobs.run_key(app, ran[0], inline=True) == JobStatus.DONE
+    assert list(large.iterdir()) == []
+    record, = _records(app)
+    assert not record["finished"] and record["rows"] is None
+    assert 'data-state="unavailable"' in login("vol_hanoi").get(page).get_data(as_text=True)
+    with app.app_context():
+        assert export_services.delete_expired() == 0
+
+
+def test_with_redis_a_worker_makes_the_file(app, login, world, large, redis_queue):
+    from rq import SimpleWorker
+
+    client = login("hq")
+    app.config["EXPORT_JOB_THRESHOLD"] = None
+    direct = _csv(client.get("/exports/contacts.csv"))
+    app.config["EXPORT_JOB_THRESHOLD"] = 0
+    page = _background(client, "/exports/contacts.csv")
+    assert 'data-state="preparing"' in client.get(page).get_data(as_text=True)
+    assert client.get(page + "/download").status_code == 404
+    with app.app_context():
+        SimpleWorker([jobs.rq_queue(app)], connection=jobs.redis_connection(app)).work(burst=True)
+        keys = db.session.scalars(select(JobRun.key)).all()
+        for key in keys:
+            jobs.redis_connection(app).delete(f"rq:job:{jobs.rq_job_id(key)}")
+        db.session.remove()
+    assert 'data-state="ready"' in client.get(page).get_data(as_text=True)
+    assert _csv(client.get(page + "/download")) == direct

@@ -90,9 +90,6 @@ PAGES = {
     "vol_hanoi": ["/", "/stations/", "/contacts/", "/leads/", "/profile", "/contacts/new",
                   "/contacts/{contact}", "/contacts/{contact}/edit", "/leads/{draft}", "/leads/{draft}/edit",
                   "/leads/{submitted}", "/leads/new?contact_id={contact}", "/stations/{station}"],
-    "asean_admin": ["/", "/stations/", "/stations/{station}", "/stations/{station}/edit", "/stations/new",
-                    "/admin/users", "/admin/users/new", "/admin/plugins/", "/leads/{submitted}"],
-    "hq": ["/", "/review/", "/review/report", "/leads/{submitted}", "/contacts/{contact}", "/stations/{station}"],
     "admin": ["/admin/users", "/admin/regions", "/admin/regions/new", "/admin/plugins/", "/review/",
               "/admin/plugins/asean_language_title/settings?scope=global"],
     # The bundled plugins' pages (each switched on for its region by ``plugins_on``).
@@ -100,7 +97,33 @@ PAGES = {
                     "/p/asean_language_title/new?contact_id={bangkok_contact}", "/contacts/{bangkok_contact}"],
     "vol_milan": ["/p/europe_school_partnership/", "/p/europe_school_partnership/board",
                   "/p/europe_school_partnership/counts", "/p/europe_school_partnership/overdue",
-                  "/p/europe_school_partnership/new", "/stations/{milan}", "/"],
+                  "/p/europe_school_partnership/new", "/stations/{milan}", "/",
+                  # Services for students abroad (on for EUROPE): a Milan student with a request, a
+                  # roll call for Italy and an internship (``plugin_records``).
+                  "/p/student_service/", "/p/student_service/students/{ss_student}",
+                  "/p/student_service/students/{ss_student}/edit",
+                  "/p/student_service/students/{ss_student}/requests/new", "/p/student_service/requests",
+                  "/p/student_service/requests/overdue", "/p/student_service/requests/{ss_request}",
+                  "/p/student_service/roll-calls", "/p/student_service/roll-calls/{ss_roll_call}",
+                  "/p/student_service/programmes", "/p/student_service/programmes/{ss_programme}"],
+    # HQ's own pages of the student service (roll calls and programmes are opened by HQ; the teams).
+    "hq": ["/", "/review/", "/review/report", "/leads/{submitted}", "/contacts/{contact}", "/stations/{station}",
+           "/p/student_service/roll-calls/new", "/p/student_service/programmes/new", "/p/student_service/teams",
+           "/p/student_service/roll-calls/{ss_roll_call}", "/p/student_service/students/{ss_student}"],
+    # The skills-talent alliance (on for ASEAN): two Hanoi members, an agreement between them with a
+    # milestone and a document, a recognition entry.
+    "asean_admin": ["/", "/stations/", "/stations/{station}", "/stations/{station}/edit", "/stations/new",
+                    "/admin/users", "/admin/users/new", "/admin/plugins/", "/leads/{submitted}",
+                    "/p/skills_alliance/", "/p/skills_alliance/milestones", "/p/skills_alliance/members",
+                    "/p/skills_alliance/members/new?station_id={station}", "/p/skills_alliance/members/{sa_member}",
+                    "/p/skills_alliance/members/{sa_member}/edit",
+                    "/p/skills_alliance/agreements/new?station_id={station}",
+                    "/p/skills_alliance/agreements/{sa_agreement}", "/p/skills_alliance/agreements/{sa_agreement}/edit",
+                    "/p/skills_alliance/agreements/{sa_agreement}/milestones/{sa_milestone}/edit",
+                    "/p/skills_alliance/agreements/{sa_agreement}/documents/{sa_document}/edit",
+                    "/p/skills_alliance/recognitions", "/p/skills_alliance/recognitions/new?station_id={station}",
+                    "/p/skills_alliance/recognitions/import?station_id={station}",
+                    "/p/skills_alliance/recognitions/{sa_recognition}/edit"],
 }
 
 
@@ -112,21 +135,67 @@ def plugins_on(app, world):
         admin = db.session.get(User, world.users["admin"])
         activation.set_enabled("asean_language_title", True, admin, region_id=world.regions["ASEAN"])
         activation.set_enabled("europe_school_partnership", True, admin, region_id=world.regions["EUROPE"])
+        activation.set_enabled("student_service", True, admin, region_id=world.regions["EUROPE"])
+        activation.set_enabled("skills_alliance", True, admin, region_id=world.regions["ASEAN"])
         db.session.commit()
 
 
-def _paths(world, role):
+@pytest.fixture
+def plugin_records(app, world, plugins_on) -> dict[str, int]:
+    """A record of every kind the newer plugins' detail pages show (url values)."""
+    from datetime import date
+
+    from plugins.skills_alliance import services as alliance
+    from plugins.skills_alliance.models import Document, Milestone
+    from plugins.student_service import services as students
+    from sqlalchemy.orm import selectinload
+
+    from liaison.models import Station
+
+    with app.test_request_context():
+        admin = db.session.get(User, world.users["admin"])
+        contact = db.session.scalar(db.select(Contact).where(Contact.id == world.contacts["milan"])
+                                    .options(selectinload(Contact.station)))
+        student = students.create_student(contact, {"school": "Politecnico di Milano", "field": "engineering",
+                                                    "level": "master", "country": "IT", "city": "Milan"}, admin,
+                                          stage="abroad")
+        request = students.create_request(student, "counselling", "Stress before exams", admin)
+        roll_call = students.open_roll_call("Floods", "IT", None, None, admin)
+        programme = students.create_programme({"kind": "internship", "title": "Haiyan", "year": 2026, "places": 5,
+                                               "fields": "engineering"}, admin)
+        students.apply(programme, student, admin)
+        hanoi = db.session.get(Station, world.stations["hanoi"])
+        members = [alliance.create_member(hanoi, {
+            "name": f"College {n}", "country": "CN", "kind": "technician_college", "joined_on": date(2025, 1, 10),
+            "certificate_no": f"I18N-{n}", "status": "active"}, admin).id for n in (1, 2)]
+        agreement = alliance.create_agreement(hanoi, {
+            "title": "Framework agreement", "kind": "school_school", "areas": ["visits"], "member_ids": members,
+            "home_institutions": "Chongqing Technician College", "proposed_on": date(2025, 1, 10)}, admin)
+        milestone = Milestone(agreement_id=agreement.id, title="Visit", due_on=date(2099, 6, 1))
+        document = Document(agreement_id=agreement.id, kind="agreement", title="Signed text")
+        recognition = alliance.create_recognition(hanoi, {
+            "issuing_country": "JP", "issuing_body": "MHLW", "name_original": "Ginou Kentei 1", "name_zh": "技能检定1级",
+            "domestic_kind": "qualification", "domestic_name": "车工", "domestic_level": "technician",
+            "source_document": "List 2", "source_date": date(2025, 1, 10)}, admin)
+        db.session.add_all([milestone, document])
+        db.session.commit()
+        return {"ss_student": student.id, "ss_request": request.id, "ss_roll_call": roll_call.id,
+                "ss_programme": programme.id, "sa_member": members[0], "sa_agreement": agreement.id,
+                "sa_milestone": milestone.id, "sa_document": document.id, "sa_recognition": recognition.id}
+
+
+def _paths(world, role, records=None):
     values = {"contact": world.contacts["hanoi"], "draft": world.leads["hanoi_draft"],
               "submitted": world.leads["hanoi_submitted"], "station": world.stations["hanoi"],
-              "bangkok_contact": world.contacts["bangkok"], "milan": world.stations["milan"]}
+              "bangkok_contact": world.contacts["bangkok"], "milan": world.stations["milan"], **(records or {})}
     return [path.format(**values) for path in PAGES[role]]
 
 
 @pytest.mark.parametrize("role", list(PAGES))
-def test_every_page_in_chinese_has_no_english_ui(client, auth, world, role):
+def test_every_page_in_chinese_has_no_english_ui(client, auth, world, role, plugin_records):
     auth.login(world.emails[role])
     client.post("/language", data={"locale": "zh_Hans_CN"})
-    for path in _paths(world, role):
+    for path in _paths(world, role, plugin_records):
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.get_data(as_text=True)
@@ -137,10 +206,10 @@ def test_every_page_in_chinese_has_no_english_ui(client, auth, world, role):
 
 
 @pytest.mark.parametrize("role", list(PAGES))
-def test_every_page_in_english_has_no_chinese_ui(client, auth, world, role):
+def test_every_page_in_english_has_no_chinese_ui(client, auth, world, role, plugin_records):
     auth.login(world.emails[role])
     client.post("/language", data={"locale": "en"})
-    for path in _paths(world, role):
+    for path in _paths(world, role, plugin_records):
         response = client.get(path)
         assert response.status_code == 200, path
         text = visible_text(response.get_data(as_text=True))

@@ -3,7 +3,7 @@ targeted stations' volunteers only, read and acknowledgement receipts per statio
 list, the public page (no log-in, unknown slug 404, a QR code) and who may publish."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -124,6 +124,47 @@ def test_read_and_acknowledge_receipts_per_station(app, world, login):
 def test_notices_out_of_effect_leave_the_home_page(app, world, login):
     notice_id = publish(login, world, to_all="y", effective_from=(date.today() + timedelta(days=10)).isoformat())
     assert f"/notices/{notice_id}" not in login("vol_hanoi").get("/").get_data(as_text=True)
+
+
+def test_a_notice_published_ahead_notifies_when_it_takes_effect(app, world, login, monkeypatch):
+    from liaison import jobs
+    from liaison.notices import services
+
+    start = date.today() + timedelta(days=10)
+    notice_id = publish(login, world, regions=str(world.regions["ASEAN"]), effective_from=start.isoformat())
+    assert notified(app, world, notice_id) == set()  # not yet in effect: nobody is told
+
+    def run_due(day):
+        monkeypatch.setattr(services, "utcnow", lambda: datetime.combine(day, time(8)))
+        with app.app_context():
+            try:
+                return jobs.run_due(app)
+            finally:
+                db.session.remove()
+
+    assert run_due(start - timedelta(days=1))["notices.effective"] == 0
+    assert notified(app, world, notice_id) == set()
+    assert run_due(start)["notices.effective"] == 1
+    assert notified(app, world, notice_id) == {"vol_hanoi", "vol_bangkok"}
+    # Once: later runs tell nobody again.
+    assert run_due(start)["notices.effective"] == 0
+    assert run_due(start + timedelta(days=1))["notices.effective"] == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Notification)) == 2
+        db.session.remove()
+
+
+def test_a_notice_in_effect_notifies_at_once_and_only_once(app, world, login):
+    from liaison import jobs
+
+    notice_id = publish(login, world, stations=str(world.stations["milan"]))
+    assert notified(app, world, notice_id) == {"vol_milan"}
+    with app.app_context():
+        try:
+            assert jobs.run_due(app)["notices.effective"] == 0
+        finally:
+            db.session.remove()
+    assert notified(app, world, notice_id) == {"vol_milan"}
 
 
 def test_public_page_needs_no_login_and_has_a_qr_code(app, world, login, client):

@@ -173,6 +173,216 @@ def test_scope_matrix_nobody_outside_scope(app, world, station):
     assert set(received(app, world)) == sees
 
 
+# The recipient matrix: every core kind the issue lists × every account of the test world ----------
+
+def _assign(app, client, lead, reviewer):
+    response = client.post(f"/leads/{lead}/assign", data={"reviewer_id": str(reviewer), "version": version(app, lead)})
+    assert response.status_code == 302
+
+
+def _run_due(app):
+    from liaison import jobs
+
+    with app.app_context():
+        try:
+            return jobs.run_due(app)
+        finally:
+            db.session.remove()
+
+
+def _given_reviewer(app, lead_id, reviewer_id):
+    with app.app_context():
+        db.session.get(TalentLead, lead_id).reviewer_id = reviewer_id
+        db.session.commit()
+        db.session.remove()
+
+
+def _case_lead_submitted(app, client, login, world):
+    login("vol_hanoi")
+    move(app, client, world.leads["hanoi_draft"], "submit")
+    return {"admin", "hq", "hq2", "asean_admin"}  # HQ and the region's admins; not the actor
+
+
+def _case_lead_submitted_milan(app, client, login, world):
+    login("vol_milan")
+    move(app, client, world.leads["milan_draft"], "submit")
+    return {"admin", "hq", "hq2", "europe_admin"}
+
+
+def _case_lead_assigned(app, client, login, world):
+    login("hq")
+    _assign(app, client, world.leads["hanoi_submitted"], world.users["hq2"])
+    return {"hq2"}
+
+
+def _case_info_requested(app, client, login, world):
+    login("hq")
+    move(app, client, world.leads["hanoi_submitted"], "start_review")
+    move(app, client, world.leads["hanoi_submitted"], "request_info", comment="Which university?")
+    return {"vol_hanoi"}  # the station's volunteers and the submitter
+
+
+def _case_info_answered(app, client, login, world):
+    with app.app_context():
+        lead = make_lead(world, "hanoi", LeadStatus.NEEDS_INFO, reviewer_id=world.users["hq2"])
+        db.session.remove()
+    login("vol_hanoi")
+    move(app, client, lead, "answer", comment="Here it is")
+    return {"hq2"}
+
+
+def _case_info_answered_unassigned(app, client, login, world):
+    with app.app_context():
+        lead = make_lead(world, "milan", LeadStatus.NEEDS_INFO)
+        db.session.remove()
+    login("vol_milan")
+    move(app, client, lead, "answer", comment="Here it is")
+    return {"admin", "hq", "hq2"}
+
+
+def _case_lead_decided(app, client, login, world):
+    login("hq")
+    move(app, client, world.leads["hanoi_submitted"], "start_review")
+    move(app, client, world.leads["hanoi_submitted"], "accept")
+    return {"vol_hanoi"}
+
+
+def _case_lead_comment(app, client, login, world):
+    login("hq")
+    _assign(app, client, world.leads["hanoi_submitted"], world.users["hq2"])
+    client.post(f"/leads/{world.leads['hanoi_submitted']}/comment", data={"text": "From HQ"})
+    login("vol_hanoi")
+    client.post(f"/leads/{world.leads['hanoi_submitted']}/comment", data={"text": "From the station"})
+    return {"vol_hanoi", "hq2"}  # HQ's comment reaches the station; the station's the reviewer
+
+
+def _case_lead_due_soon(app, client, login, world):
+    _given_reviewer(app, world.leads["hanoi_submitted"], world.users["hq2"])
+    _age(app, world.leads["hanoi_submitted"], 4)  # deadline 5 days, reminded 2 days ahead
+    _run_due(app)
+    return {"hq2"}
+
+
+def _case_lead_due_soon_unassigned(app, client, login, world):
+    _age(app, world.leads["milan_submitted"], 4)
+    _run_due(app)
+    return {"admin", "hq", "hq2"}
+
+
+def _case_lead_overdue(app, client, login, world):
+    app.config["LEAD_OVERDUE_ALSO_NOTIFY"] = [world.emails["admin"], world.emails["asean_admin"]]
+    _given_reviewer(app, world.leads["hanoi_submitted"], world.users["hq2"])
+    _age(app, world.leads["hanoi_submitted"], 6)
+    _run_due(app)
+    return {"hq2", "admin"}  # the reviewer and the HQ supervisors (a regional admin never is one)
+
+
+def _case_lead_overdue_question(app, client, login, world):
+    with app.app_context():
+        lead = make_lead(world, "milan", LeadStatus.NEEDS_INFO, reviewer_id=world.users["hq2"])
+        db.session.remove()
+    _age(app, lead, 15)
+    _run_due(app)
+    return {"vol_milan"}  # HQ's question unanswered: the station is reminded
+
+
+def _case_notice_published(app, client, login, world):
+    login("hq")
+    response = client.post("/notices/new", data={
+        "title": "New visa rules", "title_zh": "签证新规", "body": "Body", "body_zh": "正文",
+        "effective_from": "2020-01-01", "stations": str(world.stations["hanoi"]), "regions": str(world.regions["EUROPE"])})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return {"vol_hanoi", "vol_milan"}  # the targeted stations' volunteers only
+
+
+def _case_appointment_expiring(app, client, login, world):
+    from datetime import timedelta
+
+    from liaison.models import Appointment, utcnow
+
+    today = utcnow().date()
+    with app.app_context():
+        db.session.add(Appointment(user_id=world.users["vol_hanoi"], station_id=world.stations["hanoi"],
+                                   appointed_on=today - timedelta(days=300), term_start=today - timedelta(days=300),
+                                   term_end=today + timedelta(days=20), appointing_body="County OCF"))
+        db.session.commit()
+        db.session.remove()
+    _run_due(app)
+    return {"vol_hanoi", "asean_admin"}  # the volunteer and the admins of the station's region
+
+
+def _case_event_registration(app, client, login, world):
+    from datetime import datetime
+
+    from liaison.events import services as events
+    from liaison.events.models import Event, EventStation
+
+    with app.test_request_context():
+        event = Event(kind="symposium", organiser="stations", region_id=None, title="Talent symposium",
+                      title_zh="人才座谈会", starts_at=datetime(2030, 5, 1, 8), ends_at=datetime(2030, 5, 1, 12),
+                      timezone="Asia/Bangkok", city="Hanoi", capacity=None, status="registration_open",
+                      seats_taken=0, created_by_id=world.users["vol_hanoi"],
+                      organising=[EventStation(station_id=world.stations["hanoi"]),
+                                  EventStation(station_id=world.stations["milan"])])
+        db.session.add(event)
+        db.session.commit()
+        events.register_public(event, {"name": "Le Thi Hoa", "email": "hoa@example.org"})
+        db.session.remove()
+    return {"vol_hanoi", "vol_milan"}  # the volunteers of every organising station (the creator among them)
+
+
+def _case_export_ready(app, client, login, world):
+    import tempfile
+
+    app.config.update(EXPORT_JOB_THRESHOLD=0, EXPORTS_DIR=tempfile.mkdtemp(prefix="liaison-exports-"))
+    login("asean_admin")
+    response = client.get("/exports/leads.csv")
+    assert response.status_code == 303, response.status_code  # prepared in the background (inline here)
+    return {"asean_admin"}  # the requester only
+
+
+RECIPIENT_MATRIX = {
+    "lead_submitted": [_case_lead_submitted, _case_lead_submitted_milan],
+    "lead_assigned": [_case_lead_assigned],
+    "info_requested": [_case_info_requested],
+    "info_answered": [_case_info_answered, _case_info_answered_unassigned],
+    "lead_decided": [_case_lead_decided],
+    "lead_comment": [_case_lead_comment],
+    "lead_due_soon": [_case_lead_due_soon, _case_lead_due_soon_unassigned],
+    "lead_overdue": [_case_lead_overdue, _case_lead_overdue_question],
+    "notice_published": [_case_notice_published],
+    "appointment_expiring": [_case_appointment_expiring],
+    "event_registration": [_case_event_registration],
+    "export_ready": [_case_export_ready],
+}
+
+
+@pytest.mark.parametrize("kind,case", [(kind, case) for kind, cases in RECIPIENT_MATRIX.items() for case in cases],
+                         ids=lambda value: value if isinstance(value, str) else value.__name__[len("_case_"):])
+def test_recipient_matrix_every_kind_every_account(app, client, login, world, kind, case):
+    """Each kind, triggered the way the app triggers it: exactly the accounts that must hear of it
+    get one notification; every other account of the world (other stations, other regions,
+    other roles) gets none."""
+    expected = case(app, client, login, world)
+    got = received(app, world, kind)
+    matrix = {account: got.get(account, 0) for account in world.users}
+    assert matrix == {account: int(account in expected) for account in world.users}, kind
+
+
+def test_the_matrix_covers_every_core_kind():
+    """A core kind added later must be added to the matrix (plugins' kinds, and the demands'
+    match stages, have their own tests: tests/test_demands.py)."""
+    from liaison.notifications.kinds import CORE_KINDS
+
+    import liaison.appointments.services  # noqa: F401  (kinds registered on import)
+    import liaison.events.services  # noqa: F401
+    import liaison.exports.services  # noqa: F401
+    import liaison.notices.services  # noqa: F401
+    import liaison.notifications.deadlines  # noqa: F401
+
+    assert {kind.name for kind in CORE_KINDS} - {"demand_match_stage"} <= set(RECIPIENT_MATRIX)
+
+
 def test_deactivated_accounts_are_not_notified(app, client, login, world):
     with app.app_context():
         db.session.get(User, world.users["hq2"]).active = False
@@ -562,6 +772,37 @@ def test_an_overdue_lead_is_reminded_once(app, world):
         jobs.run_due(app)  # again: the same stay in the status is reminded once
         db.session.remove()
     assert received(app, world, "lead_overdue") == {"admin": 1, "hq": 1, "hq2": 1}
+
+
+def _overdue_recipients(app, world, also=None) -> dict[str, int]:
+    from liaison import jobs
+
+    if also is not None:
+        app.config["LEAD_OVERDUE_ALSO_NOTIFY"] = also
+    with app.app_context():
+        db.session.get(TalentLead, world.leads["hanoi_submitted"]).reviewer_id = world.users["hq"]
+        db.session.commit()
+        db.session.remove()
+    _age(app, world.leads["hanoi_submitted"], 6)
+    with app.app_context():
+        jobs.run_due(app)
+        db.session.remove()
+    return received(app, world, "lead_overdue")
+
+
+def test_an_assigned_overdue_lead_reaches_its_reviewer_only_by_default(app, world):
+    assert _overdue_recipients(app, world) == {"hq": 1}
+
+
+def test_an_overdue_lead_also_reaches_the_configured_hq_supervisors(app, world):
+    # Only active HQ accounts qualify: a volunteer's or an unknown address is ignored; case does not matter.
+    also = [world.emails["hq2"].upper(), world.emails["vol_hanoi"], "nobody@example.org", world.emails["hq"]]
+    assert _overdue_recipients(app, world, also) == {"hq": 1, "hq2": 1}
+
+
+def test_supervisors_may_be_one_comma_separated_setting(app, world):
+    assert _overdue_recipients(app, world, f" {world.emails['admin']} , {world.emails['hq2']}") == {
+        "hq": 1, "hq2": 1, "admin": 1}
 
 
 def test_an_unanswered_question_reminds_the_station(app, world):

@@ -28,6 +28,7 @@ def ask(app, email: str):
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     response = client.post("/forgot-password", data={"email": email})
+    response.close()  # as the WSGI server does once the response is sent: the mail goes then
     return response, client
 
 
@@ -134,6 +135,44 @@ def test_the_same_answer_whether_the_address_exists_or_not(app, world):
     assert requested == {world.users["vol_hanoi"], world.users["vol_bangkok"]}
 
 
+def test_the_answer_is_made_before_any_mail_is_sent(app, world):
+    """Inline jobs (no REDIS_URL): the reset mail goes after the response has been sent, so the
+    time to answer does not tell whether the address has an account."""
+    responses = {}
+    for email in (world.emails["vol_hanoi"], "nobody@example.org"):
+        client = app.test_client()
+        response = client.post("/forgot-password", data={"email": email})
+        assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+        responses[email] = response
+    assert outbox(app) == []  # both answered, no mail sent within either request
+    with app.app_context():
+        job = db.session.scalar(select(JobRun).where(JobRun.name == "auth.password_reset_mail"))
+        assert job.status == "queued"  # written with the request's commit (nothing lost), not yet run
+        db.session.remove()
+    for response in responses.values():
+        response.close()  # the server has sent the response
+    assert [m.to for m in outbox(app)] == [[world.emails["vol_hanoi"]]]
+    with app.app_context():
+        assert db.session.scalar(select(JobRun.status).where(JobRun.name == "auth.password_reset_mail")) == "done"
+        db.session.remove()
+
+
+def test_a_response_never_closed_leaves_the_mail_to_run_due(app, world):
+    from datetime import timedelta
+
+    from liaison import jobs
+    from liaison.models import utcnow
+
+    response = app.test_client().post("/forgot-password", data={"email": world.emails["vol_hanoi"]})
+    assert response.status_code == 302 and outbox(app) == []
+    with app.app_context():
+        assert jobs.run_due(app, now=utcnow() + timedelta(minutes=6))["requeued"] == 1
+        db.session.remove()
+    assert [m.to for m in outbox(app)] == [[world.emails["vol_hanoi"]]]
+    response.close()  # later: the job is done, nothing is sent twice
+    assert len(outbox(app)) == 1
+
+
 def test_the_mail_is_in_the_users_language_and_sent_from_the_queue(app, world):
     with app.app_context():
         db.session.get(User, world.users["vol_hanoi"]).locale = "zh_Hans_CN"
@@ -193,6 +232,7 @@ def test_the_link_is_built_on_public_url_not_the_host_header(app, world):
     response = client.post("/forgot-password", data={"email": world.emails["vol_hanoi"]},
                            headers={"Host": "evil.example.com"}, base_url="http://evil.example.com")
     assert response.status_code == 302
+    response.close()
     body = outbox(app)[-1].body
     assert "evil.example.com" not in body
     assert "https://liaison.example.org/reset-password/" in body

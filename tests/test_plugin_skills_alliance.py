@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from liaison.models import Contact, JobRun, Notification, PluginScope, Station, User, db
 from liaison.plugins import activation
 from plugins.skills_alliance import services
 from plugins.skills_alliance.choices import NAME, Status
 from plugins.skills_alliance.lifecycle import IllegalMove, apply_move, available_moves
-from plugins.skills_alliance.models import Agreement, AgreementEvent, Member, Milestone, Party, Recognition, Renewal
+from plugins.skills_alliance.models import Agreement, AgreementEvent, Document, Member, Milestone, Party, Recognition, \
+    Renewal
 
 BASE = f"/p/{NAME}"
 CHINESE = {"Accept-Language": "zh-CN"}
@@ -541,3 +543,306 @@ def test_nav_item_and_station_panel(app, world, alliance_on, login):
     page = client.get(f"/stations/{world.stations['hanoi']}").get_data(as_text=True)
     assert "Members followed by this station: 1" in page
     assert "Skills alliance" not in login("vol_milan").get("/").get_data(as_text=True)  # off for Europe
+
+
+# Corrections: agreements, milestones, documents, recognition entries ------------------------------------
+
+def events_of(app, agreement_id) -> list[tuple[str, str | None]]:
+    with app.app_context():
+        return [(e.kind, e.text) for e in db.session.scalars(select(AgreementEvent).where(
+            AgreementEvent.agreement_id == agreement_id).order_by(AgreementEvent.id))]
+
+
+def test_agreement_details_and_parties_are_corrected_on_the_timeline(app, world, alliance_on, login, today):
+    a, b, c = (make_member(app, world, number=n) for n in ("A", "B", "C"))
+    agreement_id = make_agreement(app, world, [a, b], homes="Home college")
+    with app.app_context():
+        kept_party = db.session.scalar(select(Party.id).where(Party.agreement_id == agreement_id, Party.member_id == a))
+    client = login("vol_hanoi")
+    url = BASE + f"/agreements/{agreement_id}/edit"
+    form = client.get(url).get_data(as_text=True)
+    assert 'name="version"' in form and "Home college" in form and "proposed_on" not in form
+    response = client.post(url, data={
+        "title": "School–enterprise framework agreement", "kind": "school_enterprise", "areas": ["internships"],
+        "member_ids": [str(a), str(c)], "home_institutions": "", "notes": "Corrected.",
+        "version": version_of(app, agreement_id)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        agreement = db.session.get(Agreement, agreement_id)
+        parties = db.session.scalars(select(Party).where(Party.agreement_id == agreement_id).order_by(Party.id)).all()
+        assert (agreement.title, agreement.kind, agreement.notes) == \
+            ("School–enterprise framework agreement", "school_enterprise", "Corrected.")
+        assert agreement.status == "proposed"  # the status is the lifecycle's
+        assert [(p.member_id, p.home_institution) for p in parties] == [(a, None), (c, None)]
+        assert parties[0].id == kept_party  # a kept party keeps its row
+    assert events_of(app, agreement_id)[-1] == ("edited", "title, kind, notes, areas, parties")
+    page = client.get(BASE + f"/agreements/{agreement_id}", headers=CHINESE).get_data(as_text=True)
+    assert "标题" in page and "签约方" in page  # the changed fields, named in the reader's language
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"title": ""}, "This field is required."),
+    ({"areas": ["visits"], "kind": "school_enterprise"}, "Choose areas of this kind of agreement."),
+    ({"member_ids": [], "home_institutions": "One\nTwo"}, "At least one party is a member of the alliance."),
+    ({"home_institutions": ""}, "An agreement has at least two parties"),
+    ({"member_ids": ["999999"]}, "not a valid choice"),
+])
+def test_bad_agreement_edit_writes_nothing(app, world, alliance_on, login, overrides, message):
+    a = make_member(app, world, number="A")
+    agreement_id = make_agreement(app, world, [a], homes="Home college")
+    before = version_of(app, agreement_id)
+    data = {"title": "保留标题", "kind": "school_school", "areas": ["visits"], "member_ids": [str(a)],
+            "home_institutions": "Home college", "version": before, **overrides}
+    response = login("vol_hanoi").post(BASE + f"/agreements/{agreement_id}/edit", data=data)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and message in text
+    if overrides.get("title") != "":
+        assert "保留标题" in text  # what was typed is kept
+    assert version_of(app, agreement_id) == before and len(events_of(app, agreement_id)) == 1
+
+
+def test_a_stale_agreement_edit_saves_nothing(app, world, alliance_on, login):
+    a, b = make_member(app, world, number="A"), make_member(app, world, number="B")
+    agreement_id = make_agreement(app, world, [a, b])
+    stale = version_of(app, agreement_id)
+    client = login("vol_hanoi")
+    data = {"title": "First", "kind": "school_school", "areas": ["visits"], "member_ids": [str(a), str(b)],
+            "version": stale}
+    assert client.post(BASE + f"/agreements/{agreement_id}/edit", data=data).status_code == 302
+    response = client.post(BASE + f"/agreements/{agreement_id}/edit", data={**data, "title": "Second"},
+                           follow_redirects=True)
+    assert "Someone else changed this agreement" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Agreement, agreement_id).title == "First"
+    # A change of a milestone or document bumps the agreement's version too: a stale page loses.
+    response = client.post(BASE + f"/agreements/{agreement_id}/milestones", data={
+        "title": "Visit", "due_on": "2999-01-01"})
+    assert response.status_code == 302
+    with app.app_context():
+        milestone = db.session.scalar(select(Milestone.id).where(Milestone.agreement_id == agreement_id))
+    current = version_of(app, agreement_id)
+    assert client.post(BASE + f"/agreements/{agreement_id}/milestones/{milestone}/edit", data={
+        "title": "Visit to Chongqing", "due_on": "2999-01-01", "version": current}).status_code == 302
+    assert version_of(app, agreement_id) == current + 1
+    response = client.post(BASE + f"/agreements/{agreement_id}/milestones/{milestone}/remove",
+                           data={"version": current}, follow_redirects=True)
+    assert "Someone else changed this agreement" in response.get_data(as_text=True)
+    assert count_rows(app, Milestone) == 1
+
+
+def test_the_sign_guard_points_to_the_edit_page(app, world, alliance_on, login):
+    a, b = make_member(app, world, number="A"), make_member(app, world, number="B")
+    agreement_id = make_agreement(app, world, [a, b])
+    page = login("vol_hanoi").get(BASE + f"/agreements/{agreement_id}").get_data(as_text=True)
+    assert f'href="{BASE}/agreements/{agreement_id}/edit"' in page
+    with app.test_request_context():
+        agreement = load(agreement_id)
+        agreement.parties = agreement.parties[:1]
+        db.session.flush()
+        with pytest.raises(IllegalMove) as refused:
+            apply_move(agreement, "sign", db.session.get(User, world.users["vol_hanoi"]),
+                       on=agreement.status_since, valid_until=agreement.status_since + timedelta(days=10))
+        assert "“Edit”" in str(refused.value.message)
+        db.session.rollback()
+
+
+def test_milestones_are_changed_or_removed_until_completed(app, world, alliance_on, login, today):
+    a, b = make_member(app, world, number="A"), make_member(app, world, number="B")
+    agreement_id = make_agreement(app, world, [a, b])
+    with app.app_context():
+        overdue = Milestone(agreement_id=agreement_id, title="Teacher training", due_on=today - timedelta(days=3))
+        done = Milestone(agreement_id=agreement_id, title="Visit", due_on=today - timedelta(days=9),
+                         done_on=today - timedelta(days=10))
+        db.session.add_all([overdue, done])
+        db.session.commit()
+        overdue_id, done_id = overdue.id, done.id
+    client = login("vol_hanoi")
+    base = BASE + f"/agreements/{agreement_id}/milestones"
+    # An overdue milestone is reworded without moving its date; a new date in the past is refused.
+    response = client.post(f"{base}/{overdue_id}/edit", data={
+        "title": "Teacher training week", "due_on": (today - timedelta(days=3)).isoformat(),
+        "version": version_of(app, agreement_id)})
+    assert response.status_code == 302
+    response = client.post(f"{base}/{overdue_id}/edit", data={
+        "title": "保留", "due_on": (today - timedelta(days=1)).isoformat(), "version": version_of(app, agreement_id)})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "a milestone due in the past" in text and "保留" in text
+    # A completed milestone stays as it was.
+    assert client.get(f"{base}/{done_id}/edit").status_code == 302
+    response = client.post(f"{base}/{done_id}/remove", data={"version": version_of(app, agreement_id)},
+                           follow_redirects=True)
+    assert "A completed milestone cannot be removed." in response.get_data(as_text=True)
+    response = client.post(f"{base}/{overdue_id}/remove", data={"version": version_of(app, agreement_id)})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalars(select(Milestone.id).where(Milestone.agreement_id == agreement_id)).all() == [done_id]
+    kinds = [kind for kind, _text in events_of(app, agreement_id)]
+    assert kinds[-2:] == ["milestone_edited", "milestone_removed"]
+    assert events_of(app, agreement_id)[-1][1] == f"Teacher training week ({(today - timedelta(days=3)).isoformat()})"
+    # Another agreement's milestone, or an unknown one: 404.
+    other = make_agreement(app, world, [a, b])
+    assert client.get(BASE + f"/agreements/{other}/milestones/{done_id}/edit").status_code == 404
+    assert client.post(BASE + f"/agreements/{other}/milestones/{done_id}/remove",
+                       data={"version": version_of(app, other)}).status_code == 404
+
+
+def test_documents_are_changed_and_removed(app, world, alliance_on, login, today):
+    a, b = make_member(app, world, number="A"), make_member(app, world, number="B")
+    agreement_id = make_agreement(app, world, [a, b])
+    client = login("vol_hanoi")
+    assert client.post(BASE + f"/agreements/{agreement_id}/documents", data={
+        "kind": "agreement", "title": "Signed text", "url": "https://files.example.org/a.pdf"}).status_code == 302
+    with app.app_context():
+        document_id = db.session.scalar(select(func.max(Document.id)))
+    url = BASE + f"/agreements/{agreement_id}/documents/{document_id}"
+    assert "https://files.example.org/a.pdf" in client.get(url + "/edit").get_data(as_text=True)
+    response = client.post(url + "/edit", data={"kind": "annex", "title": "保留", "url": "not a link",
+                                                "version": version_of(app, agreement_id)})
+    assert response.status_code == 400 and "Give a web address." in response.get_data(as_text=True)
+    response = client.post(url + "/edit", data={"kind": "annex", "title": "Annex 1", "url": "",
+                                                "signed_on": (today - timedelta(days=1)).isoformat(),
+                                                "version": version_of(app, agreement_id)})
+    assert response.status_code == 302
+    with app.app_context():
+        document = db.session.get(Document, document_id)
+        assert (document.kind, document.title, document.url) == ("annex", "Annex 1", None)
+    assert client.post(url + "/remove", data={}).status_code == 302  # no version: nothing removed
+    assert count_rows(app, Document) == 1
+    assert client.post(url + "/remove", data={"version": version_of(app, agreement_id)}).status_code == 302
+    assert count_rows(app, Document) == 0
+    assert events_of(app, agreement_id)[-2:] == [("document_edited", "Signed text → Annex 1"),
+                                                 ("document_removed", "Annex 1")]
+
+
+def test_a_terminated_agreement_is_not_corrected(app, world, alliance_on, login, today):
+    a, b = make_member(app, world, number="A"), make_member(app, world, number="B")
+    agreement_id = make_agreement(app, world, [a, b])
+    with app.test_request_context():
+        agreement = load(agreement_id)
+        apply_move(agreement, "terminate", db.session.get(User, world.users["admin"]), on=today, note="Ended.",
+                   confirmed=True)
+        db.session.commit()
+    client = login("vol_hanoi")
+    assert client.get(BASE + f"/agreements/{agreement_id}/edit").status_code == 302
+    response = client.post(BASE + f"/agreements/{agreement_id}/edit", data={
+        "title": "Changed", "kind": "school_school", "areas": ["visits"], "member_ids": [str(a), str(b)]})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Agreement, agreement_id).title == "校际合作框架协议"
+
+
+def test_corrections_are_scoped(app, world, alliance_on, login):
+    a, b = make_member(app, world, number="A"), make_member(app, world, number="B")
+    agreement_id = make_agreement(app, world, [a, b])
+    assert login("vol_bangkok").get(BASE + f"/agreements/{agreement_id}/edit").status_code == 404
+    assert login("vol_milan").get(BASE + f"/agreements/{agreement_id}/edit").status_code == 404
+    assert login("hq").get(BASE + f"/agreements/{agreement_id}/edit").status_code == 200
+
+
+def recognition_id(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.max(Recognition.id)))
+
+
+def test_recognition_entries_are_edited_and_removed(app, world, alliance_on, login, today):
+    client = login("vol_hanoi")
+    assert client.post(BASE + f"/recognitions/new?station_id={world.stations['hanoi']}",
+                       data={**RECOGNITION, "source_date": today.isoformat()}).status_code == 302
+    entry = recognition_id(app)
+    listing = client.get(BASE + "/recognitions").get_data(as_text=True)
+    assert f'href="{BASE}/recognitions/{entry}/edit"' in listing
+    url = BASE + f"/recognitions/{entry}"
+    other = login("vol_bangkok")  # the same region, another station: no link, and 404
+    assert f"/recognitions/{entry}/edit" not in other.get(BASE + "/recognitions").get_data(as_text=True)
+    assert other.get(url + "/edit").status_code == 404
+    assert other.post(url + "/remove", data={"confirm": "y"}).status_code == 404
+    client = login("vol_hanoi")
+    response = client.post(url + "/edit", data={**RECOGNITION, "name_zh": "", "source_date": today.isoformat()})
+    assert response.status_code == 400 and "厚生労働省" in response.get_data(as_text=True)
+    response = client.post(url + "/edit", data={**RECOGNITION, "name_zh": "焊接技能士（一级）",
+                                                "source_date": today.isoformat()})
+    assert response.status_code == 302
+    # The search follows the new name.
+    assert "焊接技能士（一级）" in client.get(BASE + "/recognitions?q=一级").get_data(as_text=True)
+    response = client.post(url + "/remove", data={})
+    assert response.status_code == 400 and "Tick the box to confirm." in response.get_data(as_text=True)
+    assert count_rows(app, Recognition) == 1
+    assert client.post(url + "/remove", data={"confirm": "y"}).status_code == 302
+    assert count_rows(app, Recognition) == 0
+
+
+# Memberships: valid until the latest renewal, lapsed after it, reminded before it ------------------------
+
+def renew(app, world, member_id, renewed_on, valid_until):
+    with app.test_request_context():
+        member = db.session.scalar(select(Member).where(Member.id == member_id).options(
+            selectinload(Member.station)))
+        services.add_renewal(member, {"renewed_on": renewed_on, "valid_until": valid_until},
+                             db.session.get(User, world.users["admin"]))
+
+
+def test_memberships_lapse_after_their_latest_renewal_and_are_reminded_before(app, world, alliance_on, login,
+                                                                              today):
+    from liaison import jobs
+
+    ended = make_member(app, world, number="ENDED")
+    ending = make_member(app, world, number="ENDING")
+    later = make_member(app, world, number="LATER")
+    never = make_member(app, world, number="NEVER")
+    renew(app, world, ended, today - timedelta(days=400), today - timedelta(days=35))
+    renew(app, world, ending, today - timedelta(days=300), today - timedelta(days=1))  # an older renewal …
+    renew(app, world, ending, today - timedelta(days=5), today + timedelta(days=20))  # … and the latest
+    renew(app, world, later, today - timedelta(days=5), today + timedelta(days=300))
+    with app.app_context():
+        report = jobs.run_due(app)
+        assert report["skills_alliance.memberships"] == {"lapsed": 1, "reminded": 1}
+        statuses = dict(db.session.execute(select(Member.id, Member.status)).all())
+        assert statuses == {ended: "lapsed", ending: "active", later: "active", never: "active"}
+        assert jobs.run_due(app)["skills_alliance.memberships"] == {"lapsed": 0, "reminded": 1}
+        keys = db.session.scalars(select(JobRun.key).where(JobRun.key.like("skills_alliance_membership:%"))).all()
+        assert keys == [f"skills_alliance_membership:{ending}:{(today + timedelta(days=20)).isoformat()}"]
+        notified = db.session.scalars(select(Notification.user_id).where(
+            Notification.kind == "skills_alliance.membership_expiring")).all()
+        assert world.users["vol_hanoi"] in notified and world.users["vol_milan"] not in notified
+    client = login("vol_hanoi")
+    page = client.get(BASE + f"/members/{ending}").get_data(as_text=True)
+    assert "Membership valid until" in page and "ends soon" in page
+    assert "ended" in client.get(BASE + f"/members/{ended}").get_data(as_text=True)
+    assert "never renewed" in client.get(BASE + f"/members/{never}").get_data(as_text=True)
+    # A new renewal makes a lapsed member active again, and the job leaves it so.
+    renew(app, world, ended, today, today + timedelta(days=365))
+    with app.app_context():
+        jobs.run_due(app)
+        assert db.session.get(Member, ended).status == "active"
+
+
+def test_memberships_do_not_lapse_where_the_plugin_is_off(app, world, alliance_on, today):
+    from liaison import jobs
+
+    member = make_member(app, world, number="OFF")
+    renew(app, world, member, today - timedelta(days=400), today - timedelta(days=35))
+    switch(app, world, False)
+    with app.app_context():
+        assert jobs.run_due(app)["skills_alliance.memberships"] == {"lapsed": 0, "reminded": 0}
+        assert db.session.get(Member, member).status == "active"
+
+
+def test_an_edit_keeps_parties_the_editor_does_not_see(app, world, alliance_on, login):
+    """A regional admin named a Bangkok member as a party of Hanoi's agreement; Hanoi's volunteer
+    (who does not see it) corrects the title and the party stays — but cannot name another one."""
+    own, foreign = make_member(app, world, number="H-1"), make_member(app, world, station="bangkok", number="B-1")
+    other = make_member(app, world, station="bangkok", number="B-2")
+    agreement_id = make_agreement(app, world, [own, foreign])
+    client = login("vol_hanoi")
+    form = client.get(BASE + f"/agreements/{agreement_id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{foreign}">' in form  # offered, and chosen
+    data = {"title": "Corrected title", "kind": "school_school", "areas": ["visits"],
+            "member_ids": [str(own), str(foreign)], "version": version_of(app, agreement_id)}
+    assert client.post(BASE + f"/agreements/{agreement_id}/edit", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(Agreement, agreement_id).title == "Corrected title"
+        assert set(db.session.scalars(select(Party.member_id).where(Party.agreement_id == agreement_id))) == \
+            {own, foreign}
+    response = client.post(BASE + f"/agreements/{agreement_id}/edit", data={
+        **data, "member_ids": [str(own), str(foreign), str(other)], "version": version_of(app, agreement_id)})
+    assert response.status_code == 400

@@ -384,7 +384,7 @@ def test_internship_matches_students_by_field_within_its_places(app, world, on, 
 
 # Figures, search, privacy -------------------------------------------------------------------------
 
-def test_report_section_and_scorecard(app, world, on):
+def test_report_section_and_scorecard(app, world, on, login):
     from liaison.reports import periods
     from plugins.student_service import reports, scorecard
 
@@ -402,9 +402,31 @@ def test_report_section_and_scorecard(app, world, on):
         assert reports.sections(period, [world.stations["hanoi"]]).tables[0].rows == []
         figures = {f.key: f.values for f in scorecard.figures(today().year, [world.stations["milan"]])}
         assert figures["students"] == {world.stations["milan"]: 3}
-    # Through the core's report page.
-    with app.test_client() as client:
-        client.post("/login", data={"email": world.emails["hq"], "password": "correct horse battery staple"})
+    # Through the core's report page: the section, its figures and its CSV.
+    year = today().year
+    page = login("hq").get(f"/reports/?period={year}").get_data(as_text=True)
+    assert "Services for students abroad" in page and "Students by stage and country of study" in page
+    assert 'data-chart="student_service.stage_country"' in page
+    assert f"/reports/table/student_service.stage_country.csv?period={year}" in page
+    csv_text = login("hq").get(f"/reports/table/student_service.stage_country.csv?period={year}").data.decode("utf-8-sig")
+    rows = [line.split(",") for line in csv_text.strip().splitlines()]
+    assert rows[0][0] == "Country" and rows[0][-1] == "Total"
+    by_country = {row[0]: row[1:] for row in rows[1:]}
+    assert set(by_country) == {"Italy", "United Kingdom"}
+    stages = [str(s.label) for s in Stage]
+    italy = dict(zip(rows[0][1:], by_country["Italy"]))
+    assert italy[stages[list(Stage).index(Stage.ABROAD)]] == "1" and italy[str(Stage.RETURNED.label)] == "1"
+    assert italy["Total"] == "2" and by_country["United Kingdom"][-1] == "1"
+    returns = login("hq").get(f"/reports/table/student_service.returns.csv?period={year}").data.decode("utf-8-sig")
+    assert returns.splitlines()[2].split(",")[1] == "1"  # one company founded
+    # Region scoping: Europe's admin sees the section; ASEAN's (the plugin off there) neither it nor its CSV.
+    assert "Students by stage and country of study" in login("europe_admin").get(
+        f"/reports/?period={year}").get_data(as_text=True)
+    client = login("asean_admin")
+    page = client.get(f"/reports/?period={year}").get_data(as_text=True)
+    assert "Services for students abroad" not in page and "student_service.stage_country" not in page
+    response = client.get(f"/reports/table/student_service.stage_country.csv?period={year}")
+    assert response.status_code == 404 and b"Italy" not in response.data
 
 
 def test_hooks_contract(app, world, on):
@@ -589,3 +611,266 @@ def test_bad_marks_change_nothing(app, world, on, login, data):
     assert load(app, RollCallEntry, entry).mark == Mark.PENDING
     for bad in ("abc", "999999", "-1"):
         assert login("vol_milan").post(f"{BASE}/roll-calls/{call}/entries/{bad}", data=data).status_code == 404
+
+
+# Departments, teams and programmes kept without the demo -------------------------------------------
+
+def test_a_fresh_install_adds_a_department_and_refers_a_request_to_it(app, world, on, login):
+    """No demo data: Europe's admin adds the alliance's department and the home team; a request is
+    referred to that department; a department in use is deactivated, never deleted."""
+    assert count(app, Department) == 0 and count(app, HomeTeam) == 0
+    assert login("vol_milan").get(f"{BASE}/departments").status_code == 403
+    assert login("asean_admin").get(f"{BASE}/departments").status_code == 404  # the plugin is off for ASEAN
+    client = login("europe_admin")
+    assert "No departments yet" in client.get(f"{BASE}/departments").get_data(as_text=True)
+    response = client.post(f"{BASE}/departments", data={"name_zh": "县人力社保局", "name": "HR bureau",
+                                                        "position": "2", "active": "y"})
+    assert response.status_code == 302
+    with app.app_context():
+        dept = db.session.scalar(select(Department))
+        dept_id, code = dept.id, dept.code
+    assert code == "hr-bureau" and dept.position == 2 and dept.active
+    # A second one, edited: renamed and put first.
+    client.post(f"{BASE}/departments", data={"name_zh": "县教育局", "name": "Education", "active": "y"})
+    with app.app_context():
+        other = db.session.scalar(select(Department.id).where(Department.name_zh == "县教育局"))
+    assert client.post(f"{BASE}/departments/{other}/edit", data={
+        "name_zh": "县教育局", "name": "Education bureau", "position": "1", "active": "y"}).status_code == 302
+    page = client.get(f"{BASE}/departments").get_data(as_text=True)
+    assert page.index("Education bureau") < page.index("HR bureau")
+    # The home team, created and renamed on the teams page.
+    assert client.post(f"{BASE}/teams/new", data={"name_zh": "嘉善", "name": "Jiashan"}).status_code == 302
+    with app.app_context():
+        team_id = db.session.scalar(select(HomeTeam.id))
+    assert client.post(f"{BASE}/teams/{team_id}/edit", data={"name_zh": "嘉善县", "name": "Jiashan County"}
+                       ).status_code == 302
+    assert load(app, HomeTeam, team_id).name == "Jiashan County"
+    # The station records a student and a request; HQ refers it to the new department.
+    sid = make_student(app, world, team_id=team_id)
+    response = login("vol_milan").post(f"{BASE}/students/{sid}/requests/new",
+                                       data={"kind": "job", "summary": "A job at home"})
+    rid = int(response.headers["Location"].rsplit("/", 1)[1])
+    hq = login("hq")
+    assert "县人力社保局 — HR bureau" in hq.get(f"{BASE}/requests/{rid}").get_data(as_text=True)
+    due = (today() + timedelta(days=7)).isoformat()
+    assert hq.post(f"{BASE}/requests/{rid}/move", data={"move": "refer", "version": 1, "department_id": dept_id,
+                                                        "due_on": due}).status_code == 302
+    referred = load(app, ServiceRequest, rid)
+    assert referred.status == "referred" and referred.department_id == dept_id
+    # In use: it cannot be deleted, only deactivated; then it is no longer offered.
+    client = login("europe_admin")
+    assert "cannot be deleted" in client.get(f"{BASE}/departments/{dept_id}/edit").get_data(as_text=True)
+    assert client.post(f"{BASE}/departments/{dept_id}/delete").status_code == 302
+    assert load(app, Department, dept_id) is not None
+    assert client.post(f"{BASE}/departments/{dept_id}/edit", data={
+        "name_zh": "县人力社保局", "name": "HR bureau", "position": "2"}).status_code == 302  # unchecked: inactive
+    assert load(app, Department, dept_id).active is False
+    sid2 = make_student(app, world, name="Zhang Wei")
+    response = login("vol_milan").post(f"{BASE}/students/{sid2}/requests/new", data={"kind": "job", "summary": "Job"})
+    rid2 = int(response.headers["Location"].rsplit("/", 1)[1])
+    hq = login("hq")
+    assert "HR bureau" not in hq.get(f"{BASE}/requests/{rid2}").get_data(as_text=True)
+    refused = hq.post(f"{BASE}/requests/{rid2}/move", data={"move": "refer", "version": 1, "department_id": dept_id,
+                                                            "due_on": due})
+    assert refused.status_code == 400 and load(app, ServiceRequest, rid2).status == "open"
+    assert "HR bureau" in hq.get(f"{BASE}/requests/{rid}").get_data(as_text=True)  # the referral keeps it
+    # In Chinese.
+    zh = {"Accept-Language": "zh-CN"}
+    client = login("europe_admin")
+    assert "服务联盟成员部门" in client.get(f"{BASE}/departments", headers=zh).get_data(as_text=True)
+    assert "新建家乡服务团队" in client.get(f"{BASE}/teams", headers=zh).get_data(as_text=True)
+    assert "只能停用" in client.get(f"{BASE}/departments/{dept_id}/edit", headers=zh).get_data(as_text=True)
+    # An unused department is deleted.
+    assert client.post(f"{BASE}/departments/{other}/delete").status_code == 302
+    assert load(app, Department, other) is None
+
+
+def test_regional_admins_manage_teams_of_their_own_accounts(app, world, on, login):
+    team_id = team(app, world)
+    client = login("europe_admin")
+    assert client.get(f"{BASE}/teams").status_code == 200
+    added = client.post(f"{BASE}/teams/{team_id}/members", data={"email": world.emails["vol_milan"]})
+    assert added.status_code == 302
+    # An account of another region is not theirs to add or take off (as if unknown).
+    refused = client.post(f"{BASE}/teams/{team_id}/members", data={"email": world.emails["vol_hanoi"]})
+    assert refused.status_code == 400 and "No account has this e-mail address." in refused.get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(team_members.insert().values(team_id=team_id, user_id=world.users["vol_hanoi"]))
+        db.session.commit()
+    assert client.post(f"{BASE}/teams/{team_id}/members/{world.users['vol_hanoi']}/remove").status_code == 404
+    page = client.get(f"{BASE}/teams").get_data(as_text=True)  # named, but neither e-mail nor button
+    assert "Vol Hanoi" in page and world.emails["vol_hanoi"] not in page and world.emails["vol_milan"] in page
+    assert f"/members/{world.users['vol_hanoi']}/remove" not in page
+    assert client.post(f"{BASE}/teams/{team_id}/members/{world.users['vol_milan']}/remove").status_code == 302
+    with app.app_context():
+        members = set(db.session.scalars(select(team_members.c.user_id)))
+    assert members == {world.users["vol_hanoi"]}
+    for user, status in (("vol_milan", 403), ("asean_admin", 404)):
+        assert login(user).get(f"{BASE}/teams").status_code == status
+        assert login(user).post(f"{BASE}/teams/new", data={"name_zh": "X", "name": "X"}).status_code == status
+    assert count(app, HomeTeam) == 1
+    # HQ adds any account.
+    assert login("hq").post(f"{BASE}/teams/{team_id}/members", data={"email": world.emails["vol_bangkok"]}
+                            ).status_code == 302
+
+
+@pytest.mark.parametrize("path, data, field, kept", [
+    ("/departments", {"name_zh": "", "name": "HR bureau"}, "name_zh", 'value="HR bureau"'),
+    ("/departments", {"name_zh": "人社局", "name": "  "}, "name", 'value="人社局"'),
+    ("/departments", {"name_zh": "人社局", "name": "HR", "position": "-1"}, "position", 'value="人社局"'),
+    ("/departments", {"name_zh": "人社局", "name": "HR", "position": "first"}, "position", 'value="人社局"'),
+    ("/departments", {"name_zh": "人社局", "name": "H" * 201}, "name", 'value="人社局"'),
+    ("/departments", {"name_zh": "health局", "name": "Another"}, "name_zh", 'value="Another"'),  # taken
+    ("/teams/new", {"name_zh": "", "name": "Jiashan"}, "name_zh", 'value="Jiashan"'),
+    ("/teams/new", {"name_zh": "嘉善县", "name": "Other"}, "name_zh", 'value="Other"'),  # taken
+])
+def test_bad_department_and_team_input_writes_nothing(app, world, on, login, path, data, field, kept):
+    department(app)
+    team(app, world)
+    response = login("europe_admin").post(BASE + path, data=data)
+    assert response.status_code in (200, 400)
+    body = response.get_data(as_text=True)
+    assert f'id="{field}-errors"' in body and kept in body
+    assert count(app, Department) == 1 and count(app, HomeTeam) == 1
+
+
+def test_bad_department_edit_keeps_the_department(app, world, on, login):
+    dept = department(app)
+    other = department(app, "talent")
+    client = login("europe_admin")
+    for data, field in (({"name_zh": "", "name": "X"}, "name_zh"), ({"name_zh": "talent局", "name": "X"}, "name_zh")):
+        response = client.post(f"{BASE}/departments/{dept}/edit", data=data)
+        assert response.status_code == 200 and f'id="{field}-errors"' in response.get_data(as_text=True)
+    assert load(app, Department, dept).name_zh == "health局"
+    assert client.get(f"{BASE}/departments/999999/edit").status_code == 404
+    assert client.post(f"{BASE}/teams/999999/edit", data={"name_zh": "X", "name": "X"}).status_code == 404
+    assert load(app, Department, other).name == "talent bureau"
+
+
+def test_hq_edits_a_programme_with_the_same_rules(app, world, on, login):
+    students = [make_student(app, world), make_student(app, world, name="Zhang Wei")]
+    with app.test_request_context():
+        hq = db.session.get(User, world.users["hq"])
+        programme = services.create_programme({"kind": "internship", "title": "Haiyan", "year": 2026, "places": 2,
+                                               "fields": "engineering"}, hq)
+        for sid in students:
+            services.apply(programme, db.session.get(Student, sid), hq)
+        pid = programme.id
+    form = {"kind": "internship", "title": "Haiyan 2026", "title_zh": "海燕云集结", "year": "2026", "places": "3",
+            "host": "Jiashan Robotics", "fields": "engineering, design", "location": "Jiashan"}
+    assert login("vol_milan").get(f"{BASE}/programmes/{pid}/edit").status_code == 403
+    assert login("europe_admin").post(f"{BASE}/programmes/{pid}/edit", data=form).status_code == 403
+    client = login("hq")
+    page = client.get(f"{BASE}/programmes/{pid}/edit").get_data(as_text=True)
+    assert 'value="Haiyan"' in page and "Edit programme" in page
+    assert f"/programmes/{pid}/edit" in client.get(f"{BASE}/programmes/{pid}").get_data(as_text=True)
+    assert client.post(f"{BASE}/programmes/{pid}/edit", data=form).status_code == 302
+    record = load(app, Programme, pid)
+    assert (record.title, record.places, record.host, record.field_list) == (
+        "Haiyan 2026", 3, "Jiashan Robotics", ["engineering", "design"])
+    # Bad input: the message next to the field, what was typed kept, nothing written.
+    for data, field in (({"places": "0"}, "places"), ({"year": "20x6"}, "year"), ({"kind": "party"}, "kind"),
+                        ({"starts_on": "2026-07-10", "ends_on": "2026-07-01"}, "ends_on"),
+                        ({"event_id": "999999"}, "event_id"), ({"title": " "}, "title")):
+        response = client.post(f"{BASE}/programmes/{pid}/edit", data={**form, "title": "Changed", **data})
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200 and f'id="{field}-errors"' in body, data
+        assert 'value="Jiashan Robotics"' in body
+    # Fewer places than already given: refused.
+    with app.app_context():
+        db.session.execute(Application.__table__.update().values(status="matched"))
+        db.session.commit()
+    response = client.post(f"{BASE}/programmes/{pid}/edit", data={**form, "title": "Changed", "places": "1"})
+    assert response.status_code == 200 and 'id="places-errors"' in response.get_data(as_text=True)
+    assert load(app, Programme, pid).title == "Haiyan 2026"
+    assert client.get(f"{BASE}/programmes/999999/edit").status_code == 404
+
+
+# A home county's staff without a station ----------------------------------------------------------
+
+def county_staff(app, team_id=None) -> int:
+    """A county official: a volunteer account in no station (optionally in a home team)."""
+    from liaison.models import Role
+
+    from .conftest import PASSWORD
+
+    with app.app_context():
+        user = User(email="county@example.org", name="County Official", role=Role.VOLUNTEER)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.flush()
+        if team_id is not None:
+            db.session.execute(team_members.insert().values(team_id=team_id, user_id=user.id))
+        db.session.commit()
+        return user.id
+
+
+def login_as(client, email):
+    from .conftest import PASSWORD
+
+    client.post("/logout")
+    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def test_county_staff_in_a_home_team_see_their_students_and_only_those(app, world, on, client, login):
+    team_id = team(app, world)
+    county_staff(app, team_id)
+    ours = make_student(app, world, team_id=team_id)  # Milan: the plugin is on for EUROPE
+    theirs = make_student(app, world, name="Zhang Wei")  # Milan, no home team
+    hanoi = make_student(app, world, station="hanoi", team_id=team_id, country="VN", city="Hanoi")  # plugin off there
+    with app.test_request_context():
+        hq = db.session.get(User, world.users["hq"])
+        for sid in (ours, theirs):
+            services.create_request(db.session.get(Student, sid), "counselling", f"Request of {sid}", hq)
+        call = services.open_roll_call("Floods", "IT", None, None, hq).id
+        programme = services.create_programme({"kind": "internship", "title": "Haiyan", "year": 2026,
+                                               "fields": "engineering"}, hq).id
+    client = login_as(client, "county@example.org")
+    home = client.get("/").get_data(as_text=True)
+    assert f'href="{BASE}/"' in home  # the plugin's navigation
+    listing = client.get(f"{BASE}/").get_data(as_text=True)
+    assert "Marco Rossi" in listing and "Zhang Wei" not in listing and "Nguyen Van An" not in listing
+    page = client.get(f"{BASE}/students/{ours}")
+    assert page.status_code == 200 and f"/contacts/{world.contacts['milan']}" not in page.get_data(as_text=True)
+    assert client.get(f"{BASE}/students/{theirs}").status_code == 404
+    assert client.get(f"{BASE}/students/{hanoi}").status_code == 404  # the team's, but the plugin is off there
+    requests_page = client.get(f"{BASE}/requests").get_data(as_text=True)
+    assert "Marco Rossi" in requests_page and "Zhang Wei" not in requests_page
+    counts = client.get(f"{BASE}/roll-calls/{call}/counts.json").get_json()
+    assert counts["total"] == 1  # their student only, of the two in Italy
+    roll_call = client.get(f"{BASE}/roll-calls/{call}").get_data(as_text=True)
+    assert "Marco Rossi" in roll_call and "Zhang Wei" not in roll_call
+    candidates = client.get(f"{BASE}/programmes/{programme}").get_data(as_text=True)
+    assert "Marco Rossi" in candidates and "Zhang Wei" not in candidates
+    # They serve their students (the home side) …
+    response = client.post(f"{BASE}/students/{ours}/requests/new", data={"kind": "job", "summary": "Job at home"})
+    assert response.status_code == 302
+    assert client.post(f"{BASE}/students/{theirs}/requests/new", data={"kind": "job", "summary": "x"}).status_code == 404
+    # … but nothing of the stations themselves, nor the management pages.
+    assert client.get(f"{BASE}/students/new?contact_id={world.contacts['milan']}").status_code == 404
+    assert client.get(f"/contacts/{world.contacts['milan']}").status_code == 404
+    for path in ("/teams", "/departments", "/roll-calls/new", "/programmes/new"):
+        assert client.get(BASE + path).status_code == 403, path
+    # Taken off the team: the pages are gone.
+    with app.app_context():
+        db.session.execute(team_members.delete())
+        db.session.commit()
+    assert client.get(f"{BASE}/").status_code == 404
+    assert f'href="{BASE}/"' not in client.get("/").get_data(as_text=True)
+
+
+def test_county_staff_in_no_team_get_404(app, world, on, client):
+    team(app, world)
+    county_staff(app)
+    sid = make_student(app, world)
+    client = login_as(client, "county@example.org")
+    for path in ("/", f"/students/{sid}", "/requests", "/roll-calls", "/programmes"):
+        assert client.get(BASE + path).status_code == 404, path
+    # A team member with the plugin switched off everywhere: 404 too.
+    switch(app, world, "EUROPE", enabled=False)
+    with app.app_context():
+        user = db.session.scalar(select(User.id).where(User.email == "county@example.org"))
+        db.session.execute(team_members.insert().values(team_id=db.session.scalar(select(HomeTeam.id)), user_id=user))
+        db.session.commit()
+    assert client.get(f"{BASE}/").status_code == 404

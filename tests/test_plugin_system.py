@@ -25,6 +25,7 @@ def app_config():
 def _reset_fixture_plugin():
     good_plugin.CALLS.clear()
     good_plugin.STORED.clear()
+    good_plugin.GRANTED.clear()
 
 
 @pytest.fixture
@@ -322,6 +323,35 @@ def test_hook_liaison_nav_items(login, world, switch):
 def test_hook_liaison_home_widgets(login, world, switch):
     switch(True, region="ASEAN")
     assert "widget for vol_hanoi@example.org" in login("vol_hanoi").get("/").get_data(as_text=True)
+
+
+def test_hook_liaison_plugin_access(login, world, switch):
+    """A plugin opens its pages (and its navigation) to a user with no station where it is on."""
+    good_plugin.GRANTED[world.emails["vol_milan"]] = True
+    client = login("vol_milan")
+    assert client.get("/p/fixture_good/").status_code == 404  # switched on nowhere: not even asked
+    assert not [c for c in good_plugin.CALLS if c[0] == "plugin_access"]
+    switch(True, region="ASEAN")
+    assert client.get("/p/fixture_good/").get_data(as_text=True) == "fixture page"
+    assert 'href="/p/fixture_good/">Fixture nav' in client.get("/").get_data(as_text=True)
+    assert ("plugin_access", world.emails["vol_milan"]) in good_plugin.CALLS
+    # Without the grant, the core's rule stands: 404 and no navigation.
+    good_plugin.GRANTED.clear()
+    assert client.get("/p/fixture_good/").status_code == 404
+    assert "Fixture nav" not in client.get("/").get_data(as_text=True)
+    # Users who have the plugin at their own stations are not asked.
+    good_plugin.CALLS.clear()
+    assert login("vol_hanoi").get("/p/fixture_good/").status_code == 200
+    assert not [c for c in good_plugin.CALLS if c[0] == "plugin_access"]
+
+
+def test_hook_liaison_plugin_access_other_answers_are_the_plugins_error(app, login, world, switch):
+    switch(True, region="ASEAN")
+    good_plugin.GRANTED[world.emails["vol_milan"]] = "yes"
+    assert login("vol_milan").get("/p/fixture_good/").status_code == 404
+    with app.app_context():
+        errors = db.session.scalars(db.select(PluginError).where(PluginError.hook == "liaison_plugin_access")).all()
+    assert errors and "expected True or None" in errors[0].error
 
 
 def test_hook_liaison_export_columns(login, world, switch):

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from liaison.models import AccessAction, AccessLogEntry, AccessLogField, RevealReason, db, utcnow
+from liaison.models import AccessAction, AccessLogEntry, ExportRecord, AccessLogField, RevealReason, db, utcnow
 
 from .helpers import snapshot
 
@@ -236,10 +236,14 @@ def test_reading_the_log_writes_nothing(app, login, world, entries):
     client = login("admin")
     before = snapshot(app)
     client.get("/privacy/log")
-    client.get("/privacy/log.csv")
     assert snapshot(app) == before
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AccessLogEntry)) == 6
+    # Downloading it is an export like any other: one record of it (and its access entries), nothing else.
+    client.get("/privacy/log.csv").get_data()
+    with app.app_context():
+        records = db.session.scalars(select(ExportRecord)).all()
+        assert [(record.what, record.format) for record in records] == [("access_log", "csv")]
 
 
 def test_contact_page_links_its_access_log_for_those_who_may_read_it(app, login, world):

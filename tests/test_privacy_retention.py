@@ -289,6 +289,81 @@ def test_run_records_who_started_it(app, world, setup):
         assert db.session.get(RetentionRun, done.id).triggered_by_id == admin.id
 
 
+# The daily job (one cron line: jobs run-due) ---------------------------------------------------
+
+def _run_due(app):
+    from liaison import jobs
+
+    with app.app_context():
+        try:
+            return jobs.run_due(app)
+        finally:
+            db.session.remove()
+
+
+def test_run_due_applies_retention_once_a_day(app, setup):
+    from liaison.models import JobRun, JobStatus
+
+    report = _run_due(app)
+    assert report["privacy.retention"] == 1
+    with app.app_context():
+        runs = db.session.scalars(select(RetentionRun)).all()
+        assert len(runs) == 1 and not runs[0].dry_run and runs[0].triggered_by_id is None
+        assert _counts(runs[0]) == {"core.inactive_contacts": 2, "core.closed_leads": 3}
+        assert db.session.get(Contact, setup["old"]).erased_at is not None
+        job = db.session.scalar(select(JobRun).where(JobRun.name == "privacy.retention"))
+        assert job.key == f"retention:{utcnow().date().isoformat()}" and job.status == JobStatus.DONE
+        db.session.remove()
+    # The same day again: the job is done; no second run.
+    _run_due(app)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RetentionRun)) == 1
+        db.session.remove()
+
+
+def test_a_failing_daily_run_is_a_failed_job_an_admin_sees_and_retries(app, login, setup, monkeypatch):
+    from liaison.models import JobRun, JobStatus
+
+    def broken(now):
+        raise RuntimeError("broken rule")
+
+    rule = retention.RetentionRule("broken", "Broken", "Things", "Never works", broken, lambda ids, run: 0,
+                                   plugin="fixture_broken")
+    monkeypatch.setattr(retention, "plugin_rules", lambda: [rule])
+    app.config["JOB_RETRY_BACKOFF"] = [30]  # one retry, then failed
+    _run_due(app)
+    with app.app_context():
+        job = db.session.scalar(select(JobRun).where(JobRun.name == "privacy.retention"))
+        assert job.status == JobStatus.RETRYING and "fixture_broken.broken" in job.last_error
+        job.next_attempt_at = utcnow() - timedelta(seconds=1)  # the backoff is over
+        db.session.commit()
+        db.session.remove()
+    _run_due(app)  # the retry: still broken, no attempt left
+    with app.app_context():
+        job = db.session.scalar(select(JobRun).where(JobRun.name == "privacy.retention"))
+        assert job.status == JobStatus.FAILED and job.attempts == 2 and "broken rule" in job.last_error
+        job_id = job.id
+        # The other rules ran all the same (the second attempt found nothing left to do).
+        assert db.session.get(Contact, setup["old"]).erased_at is not None
+        db.session.remove()
+    client = login("admin")
+    page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert "privacy.retention" in page and "broken rule" in page
+    monkeypatch.setattr(retention, "plugin_rules", lambda: [])  # fixed
+    assert client.post(f"/admin/jobs/{job_id}/retry").status_code == 302
+    with app.app_context():
+        assert db.session.get(JobRun, job_id).status == JobStatus.DONE
+        db.session.remove()
+
+
+def test_the_daily_run_can_be_switched_off(app, setup):
+    app.config["RETENTION_DAILY"] = False
+    assert _run_due(app)["privacy.retention"] == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RetentionRun)) == 0
+        db.session.remove()
+
+
 # The command ----------------------------------------------------------------------------------
 
 def test_command_dry_run_prints_each_rule(app, runner, setup):
@@ -370,6 +445,7 @@ def test_every_privacy_setting_is_documented():
     assert not missing, f"docs/privacy.md does not explain {missing}"
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert "flask --app liaison retention run" in readme and "docs/privacy.md" in readme
+    assert "RETENTION_DAILY" in readme
 
 
 def test_selection_is_indexed_sql(app, setup):

@@ -358,13 +358,109 @@ def test_closing_a_period_keeps_its_figures_and_shows_later_corrections(app, log
     assert re.search(r"<td>Leads by status</td><td>Submitted</td><td>Leads</td><td class=\"text-end\">1</td><td class=\"text-end\">–</td>", late)
     # The summary for the closed period is the snapshot's too.
     assert ZH in client.get("/reports/summary?period=2025").get_data(as_text=True)
-    # Closing again is refused; a narrower selection shows today's figures, said so.
+    # Closing again is refused; a category shows today's figures, said so.
     again = client.post("/reports/periods/close", data={"period": "2025"})
     assert again.status_code == 200 and "This period is already closed." in again.get_data(as_text=True)
     narrow = client.get("/reports/?period=2025&category=employment").get_data(as_text=True)
     assert re.search(r"below are today(&#39;|')s figures for your selection", narrow)
+    # A volunteer sees their station's figures as closed (L6 is Bangkok's: 1 accepted then, 2
+    # today) and the late correction apart — like the bureau's.
     volunteer = login("vol_bangkok").get("/reports/?period=2025").get_data(as_text=True)
-    assert _table_rows(volunteer, "funnel")[1][1] == "2"  # today's data, their station only
+    assert "the figures below are those kept then" in volunteer and "put together from the figures kept" in volunteer
+    assert _table_rows(volunteer, "funnel")[1][1] == "1"
+    assert [row[1:] for row in _table_rows(volunteer, "stations")] == [["Bangkok station", "Asean", "3", "1", "1", "0"]]
+    late = volunteer[volunteer.index('id="late-corrections"'):]
+    assert re.search(r"<td>Funnel</td><td>Accepted</td><td>Leads</td><td class=\"text-end\">1</td>"
+                     r"<td class=\"text-end\">2</td>", late)
+    assert "Hanoi" not in late and "Milan" not in late
+    # Their summary is the snapshot's too: 3 submitted, nothing accepted in 2025 at Bangkok…
+    volunteer_summary = login("vol_bangkok").get("/reports/summary?period=2025").get_data(as_text=True)
+    assert "提交人才线索3条" in volunteer_summary
+    # … and HQ choosing the station sees the same.
+    station = client.get(f"/reports/?period=2025&station={world.stations['bangkok']}").get_data(as_text=True)
+    assert _table_rows(station, "funnel")[1][1] == "1" and 'id="late-corrections"' in station
+
+
+def test_figures_kept_per_station_add_up_to_what_compute_counts(app, world, fixture_leads):
+    """Every set of stations' figures put together from the per-station snapshot equal ``compute``
+    over those stations — on both databases; the times of a set of several stations with leads
+    only when a volunteer held that set (medians do not add up)."""
+    hanoi, bangkok, milan = (world.stations[k] for k in ("hanoi", "bangkok", "milan"))
+    with app.test_request_context():
+        period = periods.named("2025")
+        whole = F.compute(_selection())
+        kept = {**F.station_parts(period), "times": F.times_by_set(period, [(hanoi, milan), (milan,)])}
+        assert set(kept["times"]) == {str(hanoi), str(bangkok), str(milan), f"{min(hanoi, milan)},{max(hanoi, milan)}"}
+        for stations in [(hanoi,), (bangkok,), (milan,), (hanoi, milan), (milan, hanoi), ()]:
+            assert F.combine(period, stations, kept, whole) == F.compute(_selection(stations)), stations
+        assert F.combine(period, (hanoi, bangkok), kept, whole) is None
+        # A station without leads then (one created since) adds nothing to a set's times.
+        assert F.combine(period, (bangkok, 99999), kept, whole) == F.compute(_selection((bangkok, 99999)))
+
+
+def test_a_volunteer_of_two_stations_sees_their_closed_figures(app, login, world, fixture_leads):
+    with app.app_context():
+        from liaison.models.user import station_membership
+
+        db.session.execute(station_membership.insert().values(user_id=world.users["vol_hanoi"],
+                                                               station_id=world.stations["milan"]))
+        db.session.commit()
+    assert login("hq").post("/reports/periods/close", data={"period": "2025"}).status_code == 302
+    with app.app_context():
+        lead = db.session.get(TalentLead, fixture_leads["L10"])  # Milan's: submitted in 2026 (Shanghai)
+        lead.submitted_at = D(2025, 12, 1)
+        db.session.commit()
+    page = login("vol_hanoi").get("/reports/?period=2025").get_data(as_text=True)
+    assert "the figures below are those kept then" in page
+    assert _table_rows(page, "funnel")[0][1] == "6"  # Hanoi 4 + Milan 2, as closed
+    assert re.search(r"<td>Funnel</td><td>Submitted</td><td>Leads</td><td class=\"text-end\">6</td>"
+                     r"<td class=\"text-end\">7</td>", page)
+    (row,) = [r for r in _table_rows(page, "times") if r[0] == "First review"]
+    # Both stations' durations ranked together when closed: 1, 1, 2, 3, 5 and 10 days.
+    assert row[1:3] == ["6", "2.5"]
+
+
+def test_closing_takes_the_same_statements_for_more_stations(app, world, fixture_leads, count_queries):
+    """Closing counts every station's figures in statements grouped by station: thirty more
+    stations (with leads, contacts and a volunteer of two of them) add no statement."""
+    import json
+
+    with app.test_request_context():
+        period = periods.named("2025")
+        services.snapshot(period)  # what is read once per request (plugins' switches, …) is read
+
+        def selects(counter) -> list[str]:
+            return [sql for sql in counter.statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+        with count_queries() as counter:
+            services.snapshot(period)
+        before = len(selects(counter))
+        stations = [Station(name=f"Extra {n}", name_zh=f"站{n}", region_id=world.regions["ASEAN" if n % 2 else "EUROPE"],
+                            country="DE", city=f"City {n}", host_organisation="Association", sort_key=f"extra {n}")
+                    for n in range(30)]
+        db.session.add_all(stations)
+        db.session.flush()
+        for station in stations:
+            contact = Contact(station_id=station.id, kind="scholar", name=f"C {station.id}", country="DE",
+                              created_at=D(2025, 5, 1), updated_at=D(2025, 5, 1))
+            db.session.add(contact)
+            db.session.flush()
+            lead = TalentLead(contact_id=contact.id, station_id=station.id, category="employment", summary="x",
+                              status="accepted", submitted_at=D(2025, 5, 2), status_changed_at=D(2025, 5, 2))
+            db.session.add(lead)
+            db.session.flush()
+            db.session.add(LeadEvent(lead_id=lead.id, kind="status", to_status="accepted",
+                                     created_at=D(2025, 5, 4)))
+        from liaison.models.user import station_membership
+
+        db.session.execute(station_membership.insert().values(user_id=world.users["vol_milan"],
+                                                               station_id=stations[0].id))
+        db.session.commit()
+        with count_queries() as counter:
+            kept = services.snapshot(period)
+        assert len(selects(counter)) == before
+        assert len(kept["stations"]["parts"]) == 33
+        assert len(json.dumps(kept["stations"])) < 20_000  # compact: counts only, per station
 
 
 def test_reopening_is_an_audited_admin_action(app, login, world, fixture_leads):
@@ -540,12 +636,16 @@ def test_a_closed_period_freezes_plugin_sections_and_each_region(app, login, wor
     assert _table_rows(regional, "funnel")[1][1] == "4"
     assert re.search(r"<td>Funnel</td><td>Accepted</td><td>Leads</td><td class=\"text-end\">4</td>"
                      r"<td class=\"text-end\">5</td>", regional)
-    # HQ choosing the region gets the same; a station or a category is today's, said so.
+    # HQ choosing the region gets the same; a station its figures as closed (the plugins'
+    # sections today's, said so); a category is today's, said so.
     chosen = hq.get("/reports/?period=2025&region=ASEAN").get_data(as_text=True)
     assert _table_rows(chosen, "funnel")[1][1] == "4"
-    station = hq.get(f"/reports/?period=2025&station={world.stations['bangkok']}").get_data(as_text=True)
-    assert re.search(r"below are today(&#39;|')s figures for your selection", station)
-    assert _table_rows(station, "funnel")[1][1] == "2"
+    station = hq.get(f"/reports/?period=2025&station={world.stations['hanoi']}").get_data(as_text=True)
+    assert "the sections below (events, demands, plugins) are today" in station
+    assert _table_rows(station, "funnel")[1][1] == "3"
+    assert _table_rows(station, "asean_language_title.by_language") == [["Vietnamese", "1", "1"]]  # today's
+    category = hq.get("/reports/?period=2025&region=ASEAN&category=project").get_data(as_text=True)
+    assert re.search(r"below are today(&#39;|')s figures for your selection", category)
 
 
 # Review deadlines kept (issue 15's on-time rates) -----------------------------------------------

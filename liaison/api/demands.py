@@ -8,15 +8,18 @@ all), the contact's name as the pages show it (``liaison.privacy.masking``).
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
+from sqlalchemy import false, select
 
 from ..demands import services
 from ..demands.models import Demand, DemandKind, DemandStatus
 from ..demands.views import filtered_demands
+from ..models import Region, db
+from ..params import parse_id
 from ..privacy import masking
 from ..scope import get_demand_or_404, manages_demand
 from . import auth
+from .common import ApiBlueprint as Blueprint
 from .common import PageArgs, PageMeta, UtcDateTime, etag_of, page_of
 from .views import READ_PROBLEMS, problem_responses, rate_limited
 
@@ -29,8 +32,16 @@ def _values(enum) -> list:
 
 
 class DemandArgs(PageArgs):
+    """The demand list's filters (``liaison.demands.views.filtered_demands``)."""
+
     status = fields.String(validate=validate.OneOf(_values(DemandStatus)))
     kind = fields.String(validate=validate.OneOf(_values(DemandKind)))
+    field = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "One of the demand's fields (case and accents ignored), e.g. `battery`."})
+    region = fields.String(validate=validate.Length(max=20), metadata={
+        "description": "A target region: its code (as the other lists) or its id (as the page)."})
+    q = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "Matches the title, organisation, city, requirements and fields."})
 
 
 class DemandOut(Schema):
@@ -123,7 +134,14 @@ def match_out(match) -> dict:
 def list_demands(args):
     """Demands you may see (HQ all; a regional admin those for their regions; a volunteer the
     open ones for their stations' regions), newest first."""
-    stmt = filtered_demands(current_user, {"status": args.get("status"), "kind": args.get("kind")})
+    region_id = None
+    if args.get("region"):  # the page's filter takes the region's id
+        region_id = db.session.scalar(select(Region.id).where(Region.code == args["region"])) \
+            or parse_id(args["region"])
+    stmt = filtered_demands(current_user, {"status": args.get("status"), "kind": args.get("kind"),
+                                           "field": args.get("field"), "region": region_id, "q": args.get("q")})
+    if args.get("region") and region_id is None:  # no such region: no demand for it
+        stmt = stmt.where(false())
     items, page = page_of(stmt.options(*services.demand_options()), args)
     return {"items": [demand_out(demand) for demand in items], "page": page}
 

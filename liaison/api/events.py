@@ -1,4 +1,6 @@
-"""The API's events (``liaison.events``): the list, one event, its registrations and check-in.
+"""The API's events (``liaison.events``): the list, one event, its registrations and check-in,
+registering a person (the public form's service and rules) and the event's status moves (its
+workflow, ``liaison.events.services.move``).
 
 Thin like ``views``: scope from ``liaison.scope.visible_events_condition`` (through
 ``liaison.events.services``: ``visible_events``, ``get_event_or_404``), the attendee list's right
@@ -9,20 +11,30 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from ..events import services
 from ..events.models import AttendanceStatus, Event, EventRegistration, EventStation, EventStatus, Organiser
+from ..models import db
 from . import auth
-from .common import PageArgs, PageMeta, UtcDateTime, etag_of, page_of
+from .common import ApiBlueprint as Blueprint
+from .common import Idempotent, PageArgs, PageMeta, UtcDateTime, etag_of, formdata, if_match, page_of, validate_form
 from .problems import ApiError
-from .views import READ_PROBLEMS, WRITE_PROBLEMS, problem_responses, rate_limited
+from .views import (
+    BODY_PROBLEMS,
+    READ_PROBLEMS,
+    WRITE_PROBLEMS,
+    idempotent,
+    if_match_required,
+    json_body,
+    problem_responses,
+    rate_limited,
+)
 
 events_bp = rate_limited(Blueprint("api_events", __name__, url_prefix="/api/v1/events",
-                                   description="Events, their registrations and check-in."))
+                                   description="Events, their registrations, check-in and status moves."))
 
 
 def _values(enum) -> list:
@@ -222,12 +234,114 @@ def check_in(event_id, registration_id):
     answers ``checked_in: false``. 409 before registration opens or for a cancelled event."""
     event = _event(event_id, manage=True)
     registration = services.get_registration_or_404(event, registration_id)
-    if event.status in (EventStatus.CANCELLED, EventStatus.PLANNED):
+    if not services.check_in_open(event):
         raise ApiError(409, _l("Check-in opens when registration opens."))
     done = services.check_in(registration, current_user)
     event = _event(event_id)  # the service committed: read both again
     registration = services.get_registration_or_404(event, registration_id)
     return {"checked_in": done, "registration": registration_out(event, registration)}
+
+
+# Registering someone, and the event's status moves ----------------------------------------
+
+class RegistrationIn(Schema):
+    """A person registering, as on the public form (``liaison.events.forms.RegistrationForm``)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_original = fields.String(allow_none=True, validate=validate.Length(max=200))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
+    field = fields.String(allow_none=True, validate=validate.Length(max=200))
+    country = fields.String(allow_none=True, validate=validate.Length(max=2), metadata={
+        "description": "ISO 3166-1 alpha-2."})
+    consent = fields.Boolean(required=True, metadata={
+        "description": "The person read the privacy notice and agreed that the organisers keep their details "
+                       "to handle the registration and invite them to events: required (true), as on the form."})
+
+
+class RegisteredOut(Schema):
+    created = fields.Boolean(required=True, metadata={
+        "description": "False: the person (same e-mail or phone) had registered or been invited already."})
+    registration = fields.Nested(RegistrationOut, required=True)
+
+
+class EventMoveIn(Schema):
+    move = fields.String(required=True, validate=validate.Length(max=40), metadata={
+        "description": "open_registration, close_registration, mark_held, cancel (the event's `moves` lists yours)."})
+    comment = fields.String(allow_none=True, validate=validate.Length(max=4000), metadata={
+        "description": "The reason: needed to cancel."})
+
+
+REGISTRATION_FIELDS = ("name", "name_original", "email", "phone", "organisation", "field", "country")
+STATUS_MOVES = ("open_registration", "close_registration", "mark_held", "cancel")  # figures: on the page
+
+
+@events_bp.route("/<int:event_id>/registrations", methods=["POST"])
+@json_body
+@events_bp.arguments(RegistrationIn)
+@events_bp.response(201, RegisteredOut)
+@events_bp.alt_response(200, schema=RegisteredOut, success=True,
+                        description="Already registered (the same e-mail or phone): that registration.")
+@problem_responses(*BODY_PROBLEMS)
+@idempotent
+def register(data, event_id):
+    """Register a person for the event — for those who run it (403 otherwise), e.g. from another
+    registration platform — through the public form's service (``services.register_public``) and
+    rules: registration open (409), a free seat (409 when full), the person's consent (422
+    without it), an e-mail or a phone; the same e-mail or phone is the same registration (200,
+    ``created: false``). ``Idempotency-Key`` honoured."""
+    from ..events.forms import RegistrationForm
+
+    with Idempotent() as once:
+        if once.replay:
+            return once.replayed()
+        event = _event(event_id, manage=True)
+        form = RegistrationForm(formdata=formdata(data), meta={"csrf": False})
+        validate_form(form, tuple(RegistrationIn._declared_fields))
+        try:
+            result = services.register_public(event, {name: form[name].data for name in REGISTRATION_FIELDS})
+        except (services.Closed, services.Full) as exc:
+            raise ApiError(409, exc.message) from None
+        event = _event(event_id)  # the service committed: read both again
+        registration = services.get_registration_or_404(event, result.registration.id)
+        body = RegisteredOut().dump({"created": result.created, "registration": registration_out(event, registration)})
+        return once.respond(body, 201 if result.created else 200)
+
+
+@events_bp.route("/<int:event_id>/moves", methods=["POST"])
+@json_body
+@events_bp.arguments(EventMoveIn)
+@events_bp.response(200, EventItemOut, headers={"ETag": {"schema": {"type": "string"}}})
+@problem_responses(*BODY_PROBLEMS, 412, 428)
+@if_match_required
+def move_event(data, event_id):
+    """Move the event's status through its workflow (``liaison.events.services.move``, as the
+    event's page): ``If-Match`` required (412 if it changed). A move not possible now is 409, one
+    that is not yours 403, cancelling without a reason 422."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ..workflow import IllegalMove
+
+    event = _event(event_id)
+    move = services.WORKFLOW.moves.get(data["move"]) if data["move"] in STATUS_MOVES else None
+    if move is None:
+        raise ApiError(422, errors=[{"field": "move", "message": str(_l("Not a status move of an event."))}])
+    if_match(event.version)
+    if not services.WORKFLOW.may(current_user, event, move):
+        raise ApiError(403, _l("You are not allowed to do “%(action)s” on this event.", action=move.label))
+    try:
+        services.move(event, move.name, current_user, comment=data.get("comment"))
+    except IllegalMove as exc:
+        db.session.rollback()
+        if event.status not in move.sources:
+            raise ApiError(409, exc.message) from None
+        raise ApiError(422, errors=[{"field": getattr(exc, "field", None), "message": str(exc.message)}]) from None
+    except StaleDataError:  # changed by someone else between the check and the commit
+        db.session.rollback()
+        raise ApiError(412) from None
+    event = _event(event_id)
+    return event_out(event), 200, {"ETag": etag_of(event.version)}
 
 
 __all__ = ["events_bp"]

@@ -4,12 +4,12 @@ from __future__ import annotations
 import logging
 import re
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from ..scope import get_or_404, scoped, station_column
 from . import auth
+from .common import ApiBlueprint as Blueprint
 from .common import PageArgs, PageMeta, page_of
 from .resources import ApiResource
 

@@ -9,6 +9,7 @@ request's ``Accept-Language`` (see ``auth.select_api_locale``).
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, json, request
 from flask_babel import lazy_gettext as _l
@@ -56,6 +57,64 @@ def is_api_request() -> bool:
     return (path == API_PREFIX or path.startswith(API_PREFIX + "/")) and path != API_PREFIX + "/docs"
 
 
+# marshmallow's own messages (the API's schema checks: types, lengths, ranges, choices, unknown
+# fields) are English constants; they are translated here, where every API field error passes.
+# Each is its English text with ``{name}`` for the value marshmallow filled in.
+MARSHMALLOW_MESSAGES = (
+    ("Missing data for required field.", _l("Missing data for required field.")),
+    ("Field may not be null.", _l("Field may not be null.")),
+    ("Unknown field.", _l("Unknown field.")),
+    ("Invalid input type.", _l("Invalid input type.")),
+    ("Invalid input.", _l("Invalid input.")),
+    ("Invalid type.", _l("Invalid type.")),
+    ("Invalid value.", _l("Invalid value.")),
+    ("Not a valid string.", _l("Not a valid string.")),
+    ("Not a valid integer.", _l("Not a valid integer.")),
+    ("Not a valid number.", _l("Not a valid number.")),
+    ("Number too large.", _l("Number too large.")),
+    ("Not a valid boolean.", _l("Not a valid boolean.")),
+    ("Not a valid date.", _l("Not a valid date.")),
+    ("Not a valid datetime.", _l("Not a valid date and time.")),
+    ("Not a valid list.", _l("Not a valid list.")),
+    ("Not a valid mapping type.", _l("Not a valid object.")),
+    ("Not a valid email address.", _l("Not a valid email address.")),
+    ("Not a valid URL.", _l("Not a valid URL.")),
+    ("Special numeric values (nan or infinity) are not permitted.",
+     _l("Special numeric values (nan or infinity) are not permitted.")),
+    ("String does not match expected pattern.", _l("The value does not have the expected form.")),
+    ("Longer than maximum length {max}.", _l("Longer than maximum length %(max)s.")),
+    ("Shorter than minimum length {min}.", _l("Shorter than minimum length %(min)s.")),
+    ("Length must be between {min} and {max}.", _l("Length must be between %(min)s and %(max)s.")),
+    ("Length must be {equal}.", _l("Length must be %(equal)s.")),
+    ("Must be one of: {choices}.", _l("Must be one of: %(choices)s.")),
+    ("Must be greater than or equal to {min} and less than or equal to {max}.",
+     _l("Must be at least %(min)s and at most %(max)s.")),
+    ("Must be greater than or equal to {min}.", _l("Must be at least %(min)s.")),
+    ("Must be less than or equal to {max}.", _l("Must be at most %(max)s.")),
+    ("Must be greater than {min}.", _l("Must be greater than %(min)s.")),
+    ("Must be less than {max}.", _l("Must be less than %(max)s.")),
+)
+
+
+def _pattern(template: str) -> re.Pattern:
+    parts = re.split(r"\{(\w+)\}", template)
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+    return re.compile(f"^{regex}$", re.S)
+
+
+_COMPILED = [(_pattern(english), translated) for english, translated in MARSHMALLOW_MESSAGES]
+
+
+def translate_message(message: str) -> str:
+    """A marshmallow message in the request's language (others unchanged: WTForms' and the
+    services' are translated where they are made)."""
+    for pattern, translated in _COMPILED:
+        found = pattern.match(message)
+        if found:
+            return str(translated) % found.groupdict() if found.groupdict() else str(translated)
+    return message
+
+
 def field_errors(errors) -> list[dict]:
     """``{"body": {"summary": ["…"]}}`` (webargs) or ``{"summary": ["…"]}`` (WTForms) as a flat list
     of ``{"field", "message"}`` — nested names joined with dots."""
@@ -70,7 +129,7 @@ def field_errors(errors) -> list[dict]:
             for inner in value:
                 walk(prefix, inner)
         else:
-            out.append({"field": prefix or None, "message": str(value)})
+            out.append({"field": prefix or None, "message": translate_message(str(value))})
 
     if isinstance(errors, dict):
         # webargs groups errors by location ("json", "query", "headers"): the location is not a field.

@@ -4,7 +4,17 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ..leads.queries import SORTS
-from ..models import ContactKind, LandingKind, LeadCategory, LeadStatus, Priority, StationStatus
+from ..models import (
+    ConsentSource,
+    ContactKind,
+    LandingKind,
+    LawfulBasis,
+    LeadCategory,
+    LeadStatus,
+    Priority,
+    Purpose,
+    StationStatus,
+)
 from .common import PageArgs, PageMeta, UtcDateTime
 
 
@@ -34,7 +44,12 @@ class Problem(Schema):
 # Stations --------------------------------------------------------------------------------------
 
 class StationArgs(PageArgs):
+    """The station list's filters (``liaison.stations.services.filtered_stations``)."""
+
+    q = fields.String(validate=validate.Length(max=100), metadata={
+        "description": "Matches the name (either script), city or host organisation."})
     region = fields.String(validate=validate.Length(max=20), metadata={"description": "A region code."})
+    country = fields.String(validate=validate.Length(max=2), metadata={"description": "ISO 3166-1 alpha-2."})
     status = fields.String(validate=validate.OneOf(_values(StationStatus)))
 
 
@@ -132,6 +147,68 @@ class ContactCreate(ContactIn):
         "description": "Needed when you record for more than one station."})
     confirm_duplicate = fields.Boolean(load_default=False, metadata={
         "description": "Save even though the station has a contact with the same e-mail or phone (else 409)."})
+    # "The person agreed to…" of the page's new-contact form (``liaison.privacy.consent_forms``).
+    agree_keep_in_touch = fields.Boolean(metadata={
+        "description": "The person agreed to being kept in touch with about talent programmes (a consent)."})
+    agree_pass_to_hq = fields.Boolean(metadata={
+        "description": "The person agreed to having their profile passed to HQ and partner departments "
+                       "(a consent): needed before a lead about them can be submitted."})
+    consent_source = fields.String(allow_none=True, validate=validate.OneOf(_values(ConsentSource)), metadata={
+        "description": "How the person agreed: required with an `agree_…`."})
+    consent_given_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the person agreed (not in the future); default today."})
+    consent_evidence = _text(300, metadata={"description": "e.g. signed form in the station's binder."})
+
+
+# A contact's lawful bases ------------------------------------------------------------------------
+
+class ConsentOut(Schema):
+    """A lawful basis recorded for a contact and a purpose (``liaison.privacy.consent``)."""
+
+    id = fields.Integer(required=True)
+    contact_id = fields.Integer(required=True)
+    purpose = fields.String(required=True)
+    basis = fields.String(required=True)
+    source = fields.String(required=True)
+    given_on = fields.Date(required=True)
+    expires_on = fields.Date(allow_none=True)
+    evidence = fields.String(allow_none=True)
+    text_version = fields.String(allow_none=True)
+    recorded_by_id = fields.Integer(allow_none=True)
+    recorded_at = UtcDateTime(required=True)
+    withdrawn_at = UtcDateTime(allow_none=True)
+    withdrawn_by_id = fields.Integer(allow_none=True)
+    withdrawal_note = fields.String(allow_none=True)
+    valid = fields.Boolean(required=True, metadata={
+        "description": "Valid today: given, not withdrawn, not expired, the person not erased."})
+
+
+class PurposeState(Schema):
+    purpose = fields.String(required=True)
+    state = fields.String(required=True, metadata={
+        "description": "valid, expiring, expired, withdrawn, future or none."})
+    current_id = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "The basis that makes the purpose lawful now."})
+
+
+class ConsentList(Schema):
+    purposes = fields.List(fields.Nested(PurposeState), required=True)
+    items = fields.List(fields.Nested(ConsentOut), required=True)
+
+
+class ConsentIn(Schema):
+    purpose = fields.String(required=True, validate=validate.OneOf(_values(Purpose)))
+    basis = fields.String(load_default=LawfulBasis.CONSENT.value, validate=validate.OneOf(_values(LawfulBasis)))
+    source = fields.String(required=True, validate=validate.OneOf(_values(ConsentSource)))
+    given_on = fields.Date(metadata={"description": "Not in the future; default today."})
+    expires_on = fields.Date(allow_none=True, metadata={"description": "Empty if the basis does not expire."})
+    evidence = _text(4000)
+    text_version = _text(40, metadata={"description": "The version of the consent text the person saw."})
+
+
+class WithdrawIn(Schema):
+    note = fields.String(required=True, validate=validate.Length(min=1, max=300), metadata={
+        "description": "How and when the person withdrew."})
 
 
 

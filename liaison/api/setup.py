@@ -61,10 +61,25 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_URL_PREFIX", problems.API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     app.config.setdefault("API_RATE_LIMIT", "600 per minute")
+    # Idempotency-Key answers: kept a day, then purged (jobs run-due); a key "in progress" this
+    # long belongs to a request that died and is taken over (``liaison.api.common.Idempotent``).
+    app.config.setdefault("API_IDEMPOTENCY_TTL", 24 * 3600)
+    app.config.setdefault("API_IDEMPOTENCY_TAKEOVER", 120)
     app.config.setdefault("API_SPEC_OPTIONS", {
         "info": {"description": "The liaison REST API: see docs/api.md. Every call needs a personal access token "
-                                "(`Authorization: Bearer lia_…`), created on the profile's API tokens page."},
-        "components": {"securitySchemes": {"token": {"type": "http", "scheme": "bearer"}}},
+                                "(`Authorization: Bearer lia_…`), created on the profile's API tokens page. A method "
+                                "a path does not list answers 405 (`MethodNotAllowed`); a body over the size limit "
+                                "413; errors are `application/problem+json`."},
+        "components": {
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+            # A method a path does not list (405) is no operation of the path: documented once.
+            "responses": {"MethodNotAllowed": {
+                "description": "A method the path does not list: problem+json, with the methods it allows.",
+                "headers": {"Allow": {"description": "The methods the path allows.", "required": True,
+                                      "schema": {"type": "string"}}},
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            }},
+        },
         "security": [{"token": []}],
     })
     api = Api(app)

@@ -12,7 +12,6 @@ import functools
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,34 +20,63 @@ from ..leads import services as lead_services
 from ..leads.forms import LeadForm
 from ..leads.queries import LeadFilters, filtered_leads
 from ..leads.workflow import IllegalMove, available_moves
-from ..models import Contact, LeadEvent, Region, Station, TalentLead, db
+from ..models import Contact, ContactConsent, LeadEvent, Station, TalentLead, db
 from ..permissions import acts_for_station
 from ..privacy import masking
-from ..scope import get_or_404, scoped
+from ..scope import get_or_404
 from . import auth, schemas
+from .common import ApiBlueprint as Blueprint
 from .common import Idempotent, etag_of, formdata, if_match, json_response, page_of, validate_form
 from .problems import PROBLEM_JSON, ApiError
 
 READ_PROBLEMS = (401, 404, 422, 429)
 WRITE_PROBLEMS = (400, 401, 403, 404, 409, 415, 422, 429)
+BODY_PROBLEMS = (*WRITE_PROBLEMS, 413)  # operations with a JSON body: MAX_CONTENT_LENGTH
 
 
 def problem_responses(*codes):
-    """Document the problem+json answers of an operation."""
+    """Document the problem+json answers of an operation (with their headers: ``Retry-After``
+    on 429, ``WWW-Authenticate`` on 401)."""
 
     def decorator(view):
         for code in codes:
             view = _doc_blp.alt_response(code, schema=schemas.Problem, content_type=PROBLEM_JSON,
-                                         description=str(_DESCRIPTIONS.get(code, code)))(view)
+                                         description=str(_DESCRIPTIONS.get(code, code)),
+                                         headers=_HEADERS.get(code))(view)
         return view
 
     return decorator
 
 
 _DESCRIPTIONS = {400: "Bad request", 401: "No valid token", 403: "Not allowed", 404: "Not found",
-                 409: "Conflict", 412: "Stale ETag", 415: "Not JSON", 422: "Invalid input",
-                 428: "If-Match missing", 429: "Rate limit"}
+                 405: "Method not allowed", 409: "Conflict", 412: "Stale ETag (If-Match)", 413: "Body too large",
+                 415: "Not JSON", 422: "Invalid input", 428: "If-Match missing", 429: "Rate limit"}
+_HEADERS = {
+    401: {"WWW-Authenticate": {"description": "`Bearer realm=\"liaison\"`", "required": True,
+                               "schema": {"type": "string"}}},
+    405: {"Allow": {"description": "The methods the path allows.", "required": True, "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait before the next request with this token.",
+                          "required": True, "schema": {"type": "integer", "minimum": 0}}},
+}
 _doc_blp = Blueprint("_api_doc_helper", __name__)  # only its alt_response decorator is used
+
+# Request headers, declared on the operations that read them.
+IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string", "maxLength": 200},
+            "description": "The record's current `ETag` (from its GET or the last write), or `*` for whatever the "
+                           "current version is: 428 without it, 412 if the record changed since."}
+IDEMPOTENCY_KEY = {"in": "header", "name": "Idempotency-Key", "required": False,
+                   "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                   "description": "Makes a retry safe: a repeat (same token, same key, same body) gets the first "
+                                  "answer (`Idempotent-Replayed: true`); the key with another body is 422. Kept "
+                                  "`API_IDEMPOTENCY_TTL` seconds (a day)."}
+
+
+def if_match_required(view):
+    return _doc_blp.doc(parameters=[IF_MATCH])(view)
+
+
+def idempotent(view):
+    return _doc_blp.doc(parameters=[IDEMPOTENCY_KEY])(view)
 
 
 def json_body(view):
@@ -103,13 +131,12 @@ def blueprints(app) -> list[Blueprint]:
 @stations_bp.response(200, schemas.StationPage)
 @problem_responses(*READ_PROBLEMS)
 def list_stations(args):
-    """Stations in your scope."""
-    stmt = scoped(select(Station), Station).options(selectinload(Station.region)).order_by(Station.id)
-    stmt = auth.restrict(stmt, Station.id)
-    if args.get("region"):
-        stmt = stmt.where(Station.region_id.in_(select(Region.id).where(Region.code == args["region"])))
-    if args.get("status"):
-        stmt = stmt.where(Station.status == args["status"])
+    """Stations in your scope, with the station list's filters (``liaison.stations.services``)."""
+    from ..stations.services import filtered_stations
+
+    stmt = filtered_stations(current_user, region=args.get("region"), country=args.get("country"),
+                             status=args.get("status"), q=args.get("q"))
+    stmt = auth.restrict(stmt, Station.id).options(selectinload(Station.region)).order_by(Station.id)
     items, page = page_of(stmt, args)
     return {"items": items, "page": page}
 
@@ -149,6 +176,8 @@ def contact_version(contact: Contact) -> str:
 
 
 CONTACT_OPTIONS = (selectinload(Contact.station), selectinload(Contact.tag_rows), selectinload(Contact.language_rows))
+AGREEMENT_FIELDS = ("agree_keep_in_touch", "agree_pass_to_hq", "consent_source", "consent_given_on",
+                    "consent_evidence")
 
 
 @contacts_bp.route("/")
@@ -190,10 +219,14 @@ def get_contact(contact_id):
 
 
 def _check_contact_form(station: Station, payload: dict, contact: Contact | None = None):
-    from ..contacts.forms import ContactForm
+    """The page's form rules: the new-contact form (with "The person agreed to…") for a new
+    contact, the edit form for an existing one."""
+    from ..contacts.forms import ContactForm, NewContactForm
 
-    form = ContactForm(formdata=formdata(payload), meta={"csrf": False}, phone_region=station.country)
-    validate_form(form, tuple(schemas.ContactIn._declared_fields))
+    form_class, accepted = (ContactForm, schemas.ContactIn) if contact is not None \
+        else (NewContactForm, schemas.ContactCreate)
+    form = form_class(formdata=formdata(payload), meta={"csrf": False}, phone_region=station.country)
+    validate_form(form, tuple(accepted._declared_fields))
     return form
 
 
@@ -201,12 +234,17 @@ def _check_contact_form(station: Station, payload: dict, contact: Contact | None
 @json_body
 @contacts_bp.arguments(schemas.ContactCreate)
 @contacts_bp.response(201, schemas.ContactOut)
-@problem_responses(*WRITE_PROBLEMS)
+@problem_responses(*BODY_PROBLEMS)
+@idempotent
 def create_contact(data):
-    """Record a contact (``Idempotency-Key`` honoured). A likely duplicate at the station is 409
-    (with ``duplicates``) unless ``confirm_duplicate``."""
+    """Record a contact (``Idempotency-Key`` honoured), with what the person agreed to — as the
+    page's new-contact form: ``agree_pass_to_hq`` (needed before a lead about them is submitted)
+    and ``agree_keep_in_touch`` record a consent with ``consent_source``, ``consent_given_on``
+    (default today) and ``consent_evidence``. A likely duplicate at the station is 409 (with
+    ``duplicates``) unless ``confirm_duplicate``."""
     from ..contacts import services
     from ..duplicates import matching
+    from ..privacy import consent
     from ..scope import station_for_new
 
     with Idempotent() as once:
@@ -224,7 +262,14 @@ def create_contact(data):
             raise ApiError(409, _l("The station may already have this person: send confirm_duplicate to save anyway."),
                            duplicates=[c.id for c in check.contacts])
         values = {name: form.data[name] for name in data}
-        contact = services.create_contact(station, values, current_user)
+        if form.agreed_purposes():  # the date the form defaults to (today) when none was sent
+            values.update({name: form.data[name] for name in AGREEMENT_FIELDS})
+        try:
+            contact = services.create_contact(station, values, current_user)
+        except consent.ConsentError as exc:  # the form said the same: a rule of consent.check
+            db.session.rollback()
+            raise ApiError(422, errors=[{"field": f"consent_{exc.field}" if exc.field else None,
+                                         "message": str(exc.message)}]) from None
         contact = get_or_404(Contact, contact.id, *CONTACT_OPTIONS)
         body = schemas.ContactOut().dump(contact_out(contact))
         return once.respond(body, 201, {"ETag": etag_of(contact_version(contact)),
@@ -235,9 +280,12 @@ def create_contact(data):
 @json_body
 @contacts_bp.arguments(schemas.ContactIn)
 @contacts_bp.response(200, schemas.ContactOut)
-@problem_responses(*WRITE_PROBLEMS, 412, 428)
+@problem_responses(*BODY_PROBLEMS, 412, 428)
+@if_match_required
 def update_contact(data, contact_id):
-    """Edit a contact (``If-Match`` required). Fields you see masked cannot be changed (422)."""
+    """Edit a contact (``If-Match`` required: checked again inside the writing transaction, so a
+    race lost there is 412 too). Fields you see masked cannot be changed (422)."""
+    from ..concurrency import Conflict
     from ..contacts import services
 
     contact = _contact(contact_id)
@@ -245,12 +293,8 @@ def update_contact(data, contact_id):
         raise ApiError(403)
     if contact.erased_at is not None:
         raise ApiError(409, _l("This person's data has been erased: the record cannot be edited."))
-    header = request.headers.get("If-Match")
-    if not header:
-        raise ApiError(428)
-    if etag_of(contact_version(contact)) not in {t.strip().removeprefix("W/") for t in header.split(",")} \
-            and header.strip() != "*":
-        raise ApiError(412)
+    seen = contact.updated_at
+    if_match(contact_version(contact))
     locked = [name for name in masking.masker().hidden_fields(contact) if name in data]
     if locked:
         raise ApiError(422, errors=[{"field": name, "message": str(_l("You see this field masked: it cannot be changed."))}
@@ -258,9 +302,118 @@ def update_contact(data, contact_id):
     current = {name: getattr(contact, name) for name in (*CONTACT_FIELDS, "name")}
     current["tags"], current["languages"] = contact.tag_list, contact.language_list
     form = _check_contact_form(contact.station, {**current, **data}, contact)
-    services.update_contact(contact, {name: form.data[name] for name in data}, current_user)
+    try:
+        services.update_contact(contact, {name: form.data[name] for name in data}, current_user,
+                                expected_updated_at=seen)
+    except Conflict:
+        raise ApiError(412) from None
     db.session.expire_all()
     return _contact_response(_contact(contact_id))
+
+
+# A contact's lawful bases (``liaison.privacy.consent``: the one module that owns the rule) -----
+
+def consent_out(basis: ContactConsent, contact: Contact) -> dict:
+    from ..privacy import consent
+
+    out = {name: getattr(basis, name) for name in (
+        "id", "contact_id", "purpose", "basis", "source", "given_on", "expires_on", "evidence", "text_version",
+        "recorded_by_id", "recorded_at", "withdrawn_at", "withdrawn_by_id", "withdrawal_note")}
+    out["valid"] = contact.erased_at is None and consent.is_valid(basis)
+    return out
+
+
+def _consent_contact(contact_id, *, record: bool = False) -> Contact:
+    """The contact (404 out of scope); recording or withdrawing is for those who act for its
+    station (403), never on an erased person (409) — as on the contact's page."""
+    contact = _contact(contact_id)
+    if record:
+        if not acts_for_station(current_user, contact.station):
+            raise ApiError(403)
+        if contact.erased_at is not None:
+            raise ApiError(409, _l("This person's data has been erased: no basis can be recorded."))
+    return contact
+
+
+def _consent_problem(exc) -> ApiError:
+    db.session.rollback()
+    return ApiError(422, errors=[{"field": exc.field, "message": str(exc.message)}])
+
+
+@contacts_bp.route("/<int:contact_id>/consents")
+@contacts_bp.response(200, schemas.ConsentList)
+@problem_responses(*READ_PROBLEMS)
+def list_consents(contact_id):
+    """The contact's lawful bases: per purpose its state now (``valid``, ``expiring``, ``expired``,
+    ``withdrawn``, ``none``) and the basis that counts, and every basis recorded (newest first),
+    withdrawn ones included — as the contact page's "Lawful basis and consent" section."""
+    from ..privacy import consent
+
+    contact = _contact(contact_id)
+    overview = consent.overview(contact)
+    purposes = [{"purpose": status.info.purpose.value, "state": status.state,
+                 "current_id": status.current.id if status.current is not None else None} for status in overview]
+    rows = sorted((row for status in overview for row in status.history),
+                  key=lambda row: (row.given_on, row.id), reverse=True)
+    return {"purposes": purposes, "items": [consent_out(row, contact) for row in rows]}
+
+
+@contacts_bp.route("/<int:contact_id>/consents", methods=["POST"])
+@json_body
+@contacts_bp.arguments(schemas.ConsentIn)
+@contacts_bp.response(201, schemas.ConsentOut)
+@problem_responses(*BODY_PROBLEMS)
+@idempotent
+def record_consent(data, contact_id):
+    """Record a lawful basis for a purpose (``Idempotency-Key`` honoured), through
+    ``liaison.privacy.consent.record`` with the page's form rules: a date not in the future, an
+    expiry not before it nor already past. An earlier basis for the purpose stays, as history."""
+    from ..privacy import consent
+    from ..privacy.consent_forms import RecordBasisForm
+
+    with Idempotent() as once:
+        if once.replay:
+            return once.replayed()
+        contact = _consent_contact(contact_id, record=True)
+        form = RecordBasisForm(formdata=formdata({"given_on": consent.today(), **data}), meta={"csrf": False})
+        validate_form(form, tuple(schemas.ConsentIn._declared_fields))
+        try:
+            basis = consent.record(contact, form.purpose.data, form.basis.data, form.source.data, form.given_on.data,
+                                   actor=current_user, expires_on=form.expires_on.data,
+                                   evidence=form.evidence.data, text_version=form.text_version.data)
+        except consent.ConsentError as exc:
+            raise _consent_problem(exc) from None
+        db.session.commit()
+        body = schemas.ConsentOut().dump(consent_out(basis, contact))
+        return once.respond(body, 201, {"Location": url_for("api_contacts.list_consents", contact_id=contact.id)})
+
+
+@contacts_bp.route("/<int:contact_id>/consents/<int:consent_id>/withdraw", methods=["POST"])
+@json_body
+@contacts_bp.arguments(schemas.WithdrawIn)
+@contacts_bp.response(200, schemas.ConsentOut)
+@problem_responses(*BODY_PROBLEMS)
+def withdraw_consent(data, contact_id, consent_id):
+    """Withdraw a basis (``liaison.privacy.consent.withdraw``), saying how the person withdrew:
+    it stays as history. Already withdrawn: 409. Leads already with HQ stay there."""
+    from ..privacy import consent
+    from ..privacy.consent_forms import WithdrawBasisForm
+
+    contact = _consent_contact(contact_id, record=True)
+    basis = db.session.scalar(select(ContactConsent).where(ContactConsent.id == consent_id,
+                                                           ContactConsent.contact_id == contact.id))
+    if basis is None:
+        raise ApiError(404)
+    if basis.withdrawn_at is not None:
+        raise ApiError(409, _l("This basis has already been withdrawn."))
+    form = WithdrawBasisForm(formdata=formdata(data), meta={"csrf": False})
+    validate_form(form, tuple(schemas.WithdrawIn._declared_fields))
+    try:
+        consent.withdraw(basis, current_user, form.note.data)
+    except consent.ConsentError as exc:
+        raise _consent_problem(exc) from None
+    db.session.commit()
+    return consent_out(basis, contact)
 
 
 # Leads ---------------------------------------------------------------------------------------
@@ -326,7 +479,8 @@ def _check_lead_form(payload: dict) -> LeadForm:
 @json_body
 @leads_bp.arguments(schemas.LeadCreate)
 @leads_bp.response(201, schemas.LeadOut)
-@problem_responses(*WRITE_PROBLEMS)
+@problem_responses(*BODY_PROBLEMS)
+@idempotent
 def create_lead(data):
     """Create a draft lead about a contact (``Idempotency-Key`` honoured: a repeat returns the same
     lead, two at once create one). Submit it with the move ``submit``."""
@@ -352,7 +506,8 @@ def create_lead(data):
 @json_body
 @leads_bp.arguments(schemas.LeadIn)
 @leads_bp.response(200, schemas.LeadOut)
-@problem_responses(*WRITE_PROBLEMS, 412, 428)
+@problem_responses(*BODY_PROBLEMS, 412, 428)
+@if_match_required
 def update_lead(data, lead_id):
     """Edit a draft (or a lead HQ asked more information about); ``If-Match`` required."""
     lead = _lead(lead_id)
@@ -379,7 +534,8 @@ def update_lead(data, lead_id):
 @json_body
 @leads_bp.arguments(schemas.MoveIn)
 @leads_bp.response(200, schemas.LeadOut)
-@problem_responses(*WRITE_PROBLEMS, 412, 428)
+@problem_responses(*BODY_PROBLEMS, 412, 428)
+@if_match_required
 def move_lead(data, lead_id):
     """Make a workflow move (the lead's ``moves`` lists yours); ``If-Match`` required. The same
     state machine as the pages: a move not possible now is 409, one that is not yours 403, a
@@ -412,7 +568,8 @@ def move_lead(data, lead_id):
 @json_body
 @leads_bp.arguments(schemas.CommentIn)
 @leads_bp.response(201, schemas.EventOut)
-@problem_responses(*WRITE_PROBLEMS)
+@problem_responses(*BODY_PROBLEMS)
+@idempotent
 def comment_lead(data, lead_id):
     """Comment on a lead (``Idempotency-Key`` honoured)."""
     with Idempotent() as once:

@@ -127,12 +127,51 @@ def expire_terms(today: date | None = None) -> int:
     return len(rows)
 
 
+START_CATCH_UP_DAYS = 31  # a term whose start the daily job missed (cron down) still starts this long after
+
+
+def start_terms(today: date | None = None) -> int:
+    """Give volunteers the station of a term that starts by ``today`` and was recorded before it
+    started (``create`` gives a term running on the day it is recorded at once). Once per term:
+    the start is audited (``appointment.start``), and a term already started is not started
+    again, even if an admin took the volunteer off the station since. Returns how many got
+    access."""
+    today = today or utcnow().date()
+    started = exists(select(AuditEntry.id).where(AuditEntry.object_type == "appointment",
+                                                 AuditEntry.object_id == Appointment.id,
+                                                 AuditEntry.action == "appointment.start"))
+    rows = db.session.execute(
+        select(Appointment.id, Appointment.user_id, Appointment.station_id, Appointment.created_at,
+               Appointment.term_start, Station.region_id, User.email, User.active)
+        .join(Station, Station.id == Appointment.station_id).join(User, User.id == Appointment.user_id)
+        .where(Appointment.term_start <= today, Appointment.term_start >= today - timedelta(days=START_CATCH_UP_DAYS),
+               Appointment.term_end >= today, Appointment.ended_at.is_(None), ~started)
+        .order_by(Appointment.id)).all()
+    granted = 0
+    for appointment_id, user_id, station_id, created_at, term_start, region_id, email, active in rows:
+        if created_at.date() >= term_start or not active:
+            continue  # recorded on or after its start (``create`` handled it); a deactivated account
+        member = db.session.scalar(select(func.count()).select_from(station_membership).where(
+            station_membership.c.station_id == station_id, station_membership.c.user_id == user_id))
+        added = not member
+        if added:
+            db.session.execute(station_membership.insert().values(station_id=station_id, user_id=user_id))
+            _audit(None, "station.member_add", station_id=station_id, region_id=region_id, user_id=user_id,
+                   email=email)
+            granted += 1
+        _audit(None, "appointment.start", station_id=station_id, region_id=region_id,
+               appointment_id=appointment_id, user_id=user_id, email=email, added=bool(added))
+    return granted
+
+
 # Scheduled work --------------------------------------------------------------------------------
 
 @jobs.scheduled("appointments")
 def daily() -> dict[str, int]:
-    """Every ``jobs run-due``: today's end-of-terms job (once a day) and the reminders due."""
+    """Every ``jobs run-due``: today's start-of-terms and end-of-terms jobs (once a day each)
+    and the reminders due."""
     today = utcnow().date()
+    jobs.enqueue("appointments.start", key=f"appointments_start:{today.isoformat()}", today=today.isoformat())
     jobs.enqueue("appointments.expire", key=f"appointments_expire:{today.isoformat()}", today=today.isoformat())
     due = db.session.scalars(select(Appointment.id).where(ending_within(reminder_days(), today))
                              .order_by(Appointment.id).limit(1000)).all()
@@ -140,6 +179,11 @@ def daily() -> dict[str, int]:
         jobs.enqueue("appointments.reminder", key=f"appointment_reminder:{appointment_id}",
                      appointment_id=appointment_id)
     return {"reminders": len(due)}
+
+
+@jobs.job("appointments.start")
+def start_job(today: str) -> int:
+    return start_terms(date.fromisoformat(today))
 
 
 @jobs.job("appointments.expire")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -75,3 +75,23 @@ def letter(appointment_id):
     return render_template("appointments/letter.html", appointment=appointment, history=history,
                            may_renew=services.can_manage(current_user)
                            and can_manage_station(current_user, appointment.station))
+
+
+@bp.route("/<int:appointment_id>/letter.pdf")
+@login_required
+def letter_pdf(appointment_id):
+    """The letter as an A4 PDF (who may read the letter may download it)."""
+    from . import pdf
+
+    appointment = services.get_or_404(appointment_id, current_user)
+    try:
+        document = pdf.letter_pdf(appointment)
+    except (ImportError, OSError):  # WeasyPrint or the system's Pango missing on this server
+        current_app.logger.exception("The appointment letter PDF could not be rendered")
+        flash(_("A PDF cannot be made on this server; print this page instead (A4)."), "warning")
+        return redirect(url_for("appointments.letter", appointment_id=appointment.id))
+    response = make_response(document)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{pdf.filename(appointment)}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -122,6 +122,7 @@ def request_password_reset(email: str) -> None:
     queue). Records the request for the admins either way it is sent; says nothing to the caller."""
     from .. import jobs
 
+    jobs.run_after_response()  # inline mode: the mail goes after the answer, which is the same either way
     user = find_user_by_email(email)
     if user is None or not user.active:
         return

@@ -1,10 +1,13 @@
 """Contacts: search in scope, duplicate detection and saving."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import plugins
+from ..concurrency import Conflict, commit_or_conflict
 from ..forms import normalise_phone
 from ..models import Contact, ContactTag, Station, User, db
 from ..scope import scoped
@@ -97,13 +100,22 @@ def _record_agreement(contact: Contact, station: Station, data: dict, actor: Use
                        data.get("consent_given_on"), actor=actor, evidence=data.get("consent_evidence"))
 
 
-def update_contact(contact: Contact, data: dict, actor: User, extra: dict | None = None) -> None:
-    _apply(contact, data, db.session.get(Station, contact.station_id))
-    contact.updated_by_id = actor.id
-    db.session.flush()
-    if extra:
-        plugins.form_saved("contact", contact, extra, actor)
-    db.session.commit()
+def update_contact(contact: Contact, data: dict, actor: User, extra: dict | None = None, *,
+                   expected_updated_at: datetime | None = None) -> None:
+    """Save ``data`` on ``contact``. With ``expected_updated_at`` (the last change's time the user
+    saw: contacts have no version column) the stored time is read again inside the writing
+    transaction, under its lock (``SELECT … FOR UPDATE``; SQLite's writing transactions hold the
+    database's), and a change made since is ``concurrency.Conflict``: nothing is saved."""
+    with commit_or_conflict(undo_on=(Conflict,)):
+        if expected_updated_at is not None:
+            stored = db.session.scalar(select(Contact.updated_at).where(Contact.id == contact.id).with_for_update())
+            if stored != expected_updated_at:
+                raise Conflict()
+        _apply(contact, data, db.session.get(Station, contact.station_id))
+        contact.updated_by_id = actor.id
+        db.session.flush()
+        if extra:
+            plugins.form_saved("contact", contact, extra, actor)
 
 
 def search(user: User, q: str | None = None, station_id: int | None = None, kind: str | None = None,

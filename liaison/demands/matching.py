@@ -3,7 +3,9 @@
 For a demand, each of its fields (``demand_fields``, as typed and folded) is a **term**; a
 contact in the user's scope, at a station of one of the demand's target regions, scores
 
-* ``field`` (4): the contact's field contains the term ("new-energy vehicles" ⊇ "new-energy");
+* ``field`` (4): the contact's field contains the term ("new-energy vehicles" ⊇ "new-energy"),
+  both folded by ``fold`` in Python (accents, case, full width) as ``for_contact`` does: the
+  distinct fields of the stations are read once and the matching ones compared by equality;
 * ``tag`` (3): the contact has the term as a tag — ``contact_tags.tag IN (the term's spellings)``,
   served by ``ix_contact_tags_tag``;
 * ``lead`` (2): one of the contact's open leads mentions the term in its summary or field —
@@ -15,8 +17,8 @@ contact in the user's scope, at a station of one of the demand's target regions,
 Every hit is one row of a ``UNION ALL`` (contact, lead, kind, term, weight); one ``GROUP BY``
 ranks the contacts and keeps the best ``limit``; a second query over the same hits of those
 contacts only gives the explanations ("field: 新能源汽车; tag: battery"). Nothing loads every
-contact into Python. The field match (``LIKE '%term%'`` on ``contacts.field``) is the one
-unindexed condition: it reads the contacts of the stations in scope and in the target regions.
+contact into Python. The field match is the one unindexed condition: it reads the distinct
+fields of the contacts of the stations in scope and in the target regions (one query).
 
 For a contact, the active demands (open or matching) the user may see that target the contact's
 region and whose fields fit the contact's tags (``demand_fields.folded IN …``, indexed) or field
@@ -81,14 +83,27 @@ def _row(contact_id, lead_id, kind: str, index: int):
             cast(literal(WEIGHTS[kind]), Integer).label("weight"))
 
 
+def _fields_containing(terms: list[tuple[str, str]], stations, live) -> list[list[str]]:
+    """For each term, the contact fields (as stored) of ``stations`` whose folded form contains
+    the folded term — folded here by ``fold``, exactly as ``for_contact`` folds a contact's field,
+    so both directions agree ("Énergie nouvelle" ⊇ "énergie", "ＡＩ" ⊇ "ai"). One query for the
+    distinct fields (a station's network repeats a few hundred fields), then plain equality."""
+    stored = db.session.scalars(select(Contact.field).where(
+        Contact.station_id.in_(stations), live, Contact.field.is_not(None)).distinct()).all()
+    folded_fields = [(value, fold(value)) for value in stored]
+    return [sorted(value for value, folded_field in folded_fields if folded and folded in folded_field)
+            for _term, folded in terms]
+
+
 def _hits(terms: list[tuple[str, str]], stations):
     """The ``UNION ALL`` of every hit of ``terms`` among the contacts of ``stations``."""
     live = Contact.erased_at.is_(None)
     branches = []
+    fields = _fields_containing(terms, stations, live)
     for index, (term, folded) in enumerate(terms):
-        branches.append(select(*_row(Contact.id, literal(None), "field", index)).where(
-            Contact.station_id.in_(stations), live,
-            func.lower(Contact.field).like(f"%{escape_like(folded)}%", escape="\\")))
+        if fields[index]:
+            branches.append(select(*_row(Contact.id, literal(None), "field", index)).where(
+                Contact.station_id.in_(stations), live, Contact.field.in_(fields[index])))
         branches.append(select(*_row(ContactTag.contact_id, literal(None), "tag", index))
                         .join(Contact, Contact.id == ContactTag.contact_id)
                         .where(ContactTag.tag.in_(spellings(term)), Contact.station_id.in_(stations), live))

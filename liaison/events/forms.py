@@ -154,12 +154,12 @@ class PersonForm(BaseForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40), PhoneNumber("country")],
                         description=_l("With the country code, e.g. +39 333 123 4567."))
     organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=200)])
+    field = StringField(_l("Field"), validators=[Optional(), Length(max=200)],
+                        description=_l("e.g. new energy vehicles, biomedicine"))
     country = StringField(_l("Country code"), validators=[Optional(), Length(max=2), CountryCode()])
 
 
 class RegistrationForm(PersonForm):
-    field = StringField(_l("Field"), validators=[Optional(), Length(max=200)],
-                        description=_l("e.g. new energy vehicles, biomedicine"))
     consent = BooleanField(_l("I have read the privacy notice and agree that the organisers keep my "
                               "details to handle this registration and invite me to events."),
                            validators=[DataRequired(message=_l("Please tick the box: we cannot register you "

@@ -28,6 +28,7 @@ from ..models import (
     TalentLead,
     User,
     db,
+    region_admin,
     station_membership,
     utcnow,
 )
@@ -53,11 +54,14 @@ from .models import (
 A = AttendanceStatus
 CONSENT_TEXT_VERSION = "events-2026-11"
 
+# No personal data in the notification (it is stored and e-mailed, and an erasure does not
+# reach it): the event's title only; the link leads to the registrations, in scope.
 if not any(kind.name == "event_registration" for kind in CORE_KINDS):
     CORE_KINDS.append(NotificationKind(
         "event_registration", _l("Someone registered for an event"),
-        _l("%(name)s registered for “%(title)s”."), Channel.APP,
-        _l("The volunteers of the stations organising the event, and its creator.")))
+        _l("A new registration for “%(title)s”."), Channel.APP,
+        _l("Those who run the event: the volunteers of its organising stations, the admins of its "
+           "region or HQ, and its creator.")))
 
 
 # Who sees and who runs an event ------------------------------------------------------------
@@ -98,6 +102,20 @@ def require_manage(user: User, event: Event) -> None:
 
 def may_create(user: User) -> bool:
     return user.is_hq or user.is_regional_admin or user.role == Role.VOLUNTEER
+
+
+def may_organise(user: User, organiser: str, region_id: int | None) -> tuple[bool, str | None]:
+    """May ``user`` create an event in the name of ``organiser``? Only HQ organises in HQ's
+    name; a region's event is created by HQ or an admin of that region. Stations' events are
+    checked against the stations the user records for (``recordable_stations``) by the caller.
+    Returns (allowed, the form field to blame)."""
+    if organiser == Organiser.HQ:
+        return user.is_hq, "organiser"
+    if organiser == Organiser.REGION:
+        if not region_id:
+            return False, "region_id"
+        return user.is_hq or (user.is_regional_admin and region_id in admin_region_ids(user)), "region_id"
+    return organiser == Organiser.STATIONS, "organiser"
 
 
 # The status machine -----------------------------------------------------------------------
@@ -205,6 +223,11 @@ def _apply(event: Event, data: dict) -> None:
 def create_event(actor: User, data: dict, *, organiser: str, region_id: int | None,
                  stations: Iterable[Station]) -> Event:
     stations = list(stations)
+    allowed, field = may_organise(actor, organiser, region_id)
+    if not allowed:
+        if field == "organiser":
+            raise IllegalMove(_l("Only HQ organises events in its own name."), "organiser")
+        raise IllegalMove(_l("Choose a region you administer."), "region_id")
     if organiser == Organiser.STATIONS and not stations:
         raise IllegalMove(_l("Choose at least one organising station."), "station_ids")
     if organiser == Organiser.STATIONS:
@@ -272,6 +295,15 @@ class Full(Exception):
 
 class Closed(Exception):
     message = _l("Registration for this event is not open.")
+
+
+CHECK_IN_CLOSED = _l("Check-in opens when registration opens.")
+
+
+def check_in_open(event: Event) -> bool:
+    """The door opens with registration: no check-in (nor its button) while the event is only
+    planned, or once it is cancelled. The organisers' page and the API both ask here."""
+    return event.status not in (S.CANCELLED, S.PLANNED)
 
 
 def registration_open(event: Event, now: datetime | None = None) -> bool:
@@ -353,21 +385,60 @@ def register_public(event: Event, data: dict) -> Registered:
 
 
 def _notify_organisers(event: Event, registration: EventRegistration) -> None:
+    """Tell those who run the event, once each: the volunteers of every organising station (one
+    call per station: the scope check is per station), the admins of the organising region, HQ
+    for an HQ event, and the creator. The message names the event, never the person."""
     from ..notifications import notify
+    from ..scope import member_station_ids
+
+    params = {"title": bilingual_title(event)}
+    path = f"/events/{event.id}/check-in"
+    told: set[int] = set()
+
+    def tell(user_ids: set[int], station_id: int | None, suffix: str) -> None:
+        user_ids = user_ids - told
+        if user_ids:
+            told.update(user_ids)
+            notify("event_registration", user_ids, station_id=station_id, params=params, path=path,
+                   key=f"event_registration:{registration.id}:{suffix}")
 
     station_ids = list(db.session.scalars(select(EventStation.station_id).where(EventStation.event_id == event.id)
                                           .order_by(EventStation.station_id)))
-    user_ids = set(db.session.scalars(
-        select(station_membership.c.user_id).join(User, User.id == station_membership.c.user_id)
-        .where(station_membership.c.station_id.in_(station_ids), User.role == Role.VOLUNTEER,
-               User.active.is_(True)))) if station_ids else set()
-    if event.created_by_id:
-        user_ids.add(event.created_by_id)
-    if not user_ids:
-        return
-    notify("event_registration", user_ids, station_id=station_ids[0] if station_ids else None,
-           params={"name": registration.name, "title": bilingual_title(event)},
-           path=f"/events/{event.id}/check-in", key=f"event_registration:{registration.id}")
+    by_station: dict[int, set[int]] = {}
+    if station_ids:
+        for station_id, user_id in db.session.execute(
+                select(station_membership.c.station_id, station_membership.c.user_id)
+                .join(User, User.id == station_membership.c.user_id)
+                .where(station_membership.c.station_id.in_(station_ids), User.role == Role.VOLUNTEER,
+                       User.active.is_(True))
+                .order_by(station_membership.c.station_id, station_membership.c.user_id)):
+            by_station.setdefault(station_id, set()).add(user_id)
+    for station_id in station_ids:
+        tell(by_station.get(station_id, set()), station_id, f"s{station_id}")
+    creator = db.session.get(User, event.created_by_id) if event.created_by_id else None
+    if event.organiser == Organiser.REGION and event.region_id:
+        # A region's admins see its stations: the notification is filed under one of them.
+        region_station = db.session.scalar(select(Station.id).where(Station.region_id == event.region_id)
+                                           .order_by(Station.id).limit(1))
+        admins = set(db.session.scalars(
+            select(User.id).join(region_admin, region_admin.c.user_id == User.id)
+            .where(region_admin.c.region_id == event.region_id, User.role == Role.REGIONAL_ADMIN,
+                   User.active.is_(True))))
+        if region_station is not None:
+            if creator is not None and not creator.is_hq:
+                admins.add(creator.id)
+            tell(admins, region_station, "region")
+    if event.organiser == Organiser.HQ:
+        hq = set(db.session.scalars(select(User.id).where(User.role.in_([Role.HQ_REVIEWER, Role.ADMIN]),
+                                                          User.active.is_(True))))
+        tell(hq, None, "hq")
+    if creator is not None and creator.id not in told:
+        if creator.is_hq:
+            tell({creator.id}, None, "creator")
+        else:  # a volunteer or regional admin: under an organising station they still see
+            mine = [sid for sid in station_ids if creator.is_regional_admin or sid in member_station_ids(creator)]
+            if mine:
+                tell({creator.id}, mine[0], "creator")
 
 
 def bilingual_title(event: Event) -> str:
@@ -534,7 +605,8 @@ def walk_in(event: Event, data: dict, actor: User) -> Registered:
         event_id=event.id, source=RegistrationSource.WALK_IN, status=A.ATTENDED, name=data["name"],
         name_original=data.get("name_original") or None, email=data.get("email") or None,
         email_normalized=email_n, phone=phone_n or (data.get("phone") or None), phone_e164=phone_n,
-        organisation=data.get("organisation") or None, checked_in_at=now, checked_in_by_id=actor.id)
+        organisation=data.get("organisation") or None, field=data.get("field") or None,
+        country=(data.get("country") or "").upper() or None, checked_in_at=now, checked_in_by_id=actor.id)
     db.session.add(registration)
     db.session.commit()
     return Registered(registration, True)
@@ -586,10 +658,57 @@ def registrations(event: Event, *, q: str | None = None, status: str | None = No
 
 # Confirming public registrations and walk-ins as contacts ------------------------------------
 
-def matching_contacts(event: Event, registration: EventRegistration, user: User) -> list[Contact]:
-    """Contacts of the organising stations (in the user's scope) with the same e-mail or phone."""
+def filing_stations(event: Event, user: User) -> list[Station]:
+    """The stations under which ``user`` may file a registration's person as a contact (new or
+    matched), and create leads about them: for a stations' event, the organising stations the
+    user records for (``acts_for_station``); for an HQ or a region's event, its organisers (those
+    who ``may_manage`` it) choose a station in their scope — HQ any active station, for a region's
+    event the region's active stations. That station's volunteers then own the contact."""
+    from ..i18n import name_order
+    from ..models import StationStatus
+    from ..scope import recordable_stations
+
+    if not may_manage(user, event):
+        return []
+    if event.organiser == Organiser.STATIONS:
+        organising = set(event.station_ids)
+        return [s for s in recordable_stations(user) if s.id in organising]
+    stmt = select(Station).where(Station.status == StationStatus.ACTIVE)
+    if event.organiser == Organiser.REGION:
+        stmt = stmt.where(Station.region_id == event.region_id)
+    elif not user.is_hq:
+        return []
+    return list(db.session.scalars(stmt.order_by(*name_order(Station))))
+
+
+def may_file_contacts(event: Event, user: User) -> bool:
+    return bool(filing_stations(event, user))
+
+
+def lead_registration_ids(event: Event, user: User, rows: Iterable[EventRegistration],
+                          stations: list[Station] | None = None) -> set[int]:
+    """Of ``rows``, the registrations (linked to a contact) ``user`` may create a lead about —
+    the rule of ``create_lead``, for the door's buttons (one query)."""
+    linked = {row.id: row.contact_id for row in rows if row.contact_id is not None}
+    if not linked:
+        return set()
+    filing = {s.id for s in (filing_stations(event, user) if stations is None else stations)}
+    found = db.session.execute(select(Contact.id, Station).join(Station, Station.id == Contact.station_id)
+                               .where(Contact.id.in_(set(linked.values())))).all()
+    allowed = {contact_id for contact_id, station in found
+               if station.id in filing or acts_for_station(user, station)}
+    return {registration_id for registration_id, contact_id in linked.items() if contact_id in allowed}
+
+
+def matching_contacts(event: Event, registration: EventRegistration, user: User,
+                      stations: list[Station] | None = None) -> list[Contact]:
+    """Contacts with the same e-mail or phone, of the stations the user may file the person
+    under (``filing_stations``) and in the user's scope."""
     from ..scope import scoped
 
+    filing = [s.id for s in (filing_stations(event, user) if stations is None else stations)]
+    if not filing:
+        return []
     conditions = []
     if registration.email_normalized:
         conditions.append(Contact.email_normalized == registration.email_normalized)
@@ -597,9 +716,8 @@ def matching_contacts(event: Event, registration: EventRegistration, user: User)
         conditions.append(Contact.phone_e164 == registration.phone_e164)
     if not conditions:
         return []
-    stmt = scoped(select(Contact), Contact, user).where(or_(*conditions), Contact.erased_at.is_(None))
-    if event.organising:
-        stmt = stmt.where(Contact.station_id.in_(event.station_ids))
+    stmt = scoped(select(Contact), Contact, user).where(or_(*conditions), Contact.erased_at.is_(None),
+                                                        Contact.station_id.in_(filing))
     return list(db.session.scalars(stmt.options(selectinload(Contact.station)).order_by(Contact.id).limit(10)))
 
 
@@ -616,7 +734,10 @@ def _record_consent(registration: EventRegistration, contact: Contact, actor: Us
 
 
 def link_contact(event: Event, registration: EventRegistration, contact: Contact, actor: User) -> None:
-    """A volunteer matched the registration to an existing contact. Commits."""
+    """A volunteer matched the registration to an existing contact (of a station the actor may
+    file the person under, ``filing_stations``). Commits."""
+    if contact.station_id not in {s.id for s in filing_stations(event, actor)}:
+        raise IllegalMove(_l("You cannot file this person under that contact's station."))
     if registration.contact_id is not None:
         raise IllegalMove(_l("This registration is already linked to a contact."))
     if db.session.scalar(select(EventRegistration.id).where(EventRegistration.event_id == event.id,
@@ -629,9 +750,12 @@ def link_contact(event: Event, registration: EventRegistration, contact: Contact
 
 
 def confirm_new_contact(event: Event, registration: EventRegistration, station: Station, actor: User) -> Contact:
-    """A volunteer confirmed the registration as a new contact of ``station``. Commits."""
+    """A volunteer confirmed the registration as a new contact of ``station`` (one of
+    ``filing_stations``: for an HQ or region event, the station its organiser chose). Commits."""
     from ..contacts import services as contacts
 
+    if station.id not in {s.id for s in filing_stations(event, actor)}:
+        raise IllegalMove(_l("You cannot file this person under that station."))
     if registration.contact_id is not None:
         raise IllegalMove(_l("This registration is already linked to a contact."))
     contact = contacts.create_contact(station, {
@@ -650,21 +774,32 @@ def confirm_new_contact(event: Event, registration: EventRegistration, station: 
 
 def create_lead(event: Event, registration: EventRegistration, data: dict, actor: User,
                 token: str | None = None) -> TalentLead:
-    """A draft lead about an attendee, its source the event — through the leads service."""
+    """A draft lead about an attendee, its source the event — through the leads service. Filed
+    under the contact's station; allowed to whoever acts for that station, and to the organisers
+    of an HQ or region event for the stations they may file under (``filing_stations``). The
+    draft is submitted as any other: the consent rules apply then."""
     from ..leads import services as leads
 
     if registration.contact_id is None:
         raise IllegalMove(_l("Confirm the person as a contact first."))
+    if registration.id not in lead_registration_ids(event, actor, [registration]):
+        abort(403)
     contact = db.session.scalar(select(Contact).where(Contact.id == registration.contact_id)
                                 .options(selectinload(Contact.station)))
-    if contact is None or not acts_for_station(actor, contact.station):
+    if contact is None:
         abort(403)
     return leads.create_lead(contact, data, actor, token=token, sources={"source_event_id": event.id})
 
 
-def leads_of(event: Event) -> list[TalentLead]:
-    return list(db.session.scalars(select(TalentLead).where(TalentLead.source_event_id == event.id)
-                                   .options(selectinload(TalentLead.contact)).order_by(TalentLead.id)))
+def leads_of(event: Event, user: User | None = None) -> list[TalentLead]:
+    """The event's leads — with ``user``, only those in their scope (an HQ event is seen by
+    every station: each sees its own leads from it)."""
+    from ..scope import scoped
+
+    stmt = select(TalentLead).where(TalentLead.source_event_id == event.id)
+    if user is not None:
+        stmt = scoped(stmt, TalentLead, user)
+    return list(db.session.scalars(stmt.options(selectinload(TalentLead.contact)).order_by(TalentLead.id)))
 
 
 def lead_counts(event_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -702,22 +837,122 @@ def figures(event: Event, *, leads: list[TalentLead] | None = None) -> dict[str,
             "participants": event.participants if event.participants is not None else numbers["attended"]}
 
 
-def registration_shown(event: Event, registration, field: str) -> str:
+def registration_shown(event: Event, registration, field: str, user: User | None = None) -> str:
     """A registration's personal field, masked for viewers who see the organising stations'
-    contacts masked (HQ, by default) — the contacts' rule (``liaison.privacy.masking``)."""
-    from flask_login import current_user
-
+    contacts masked (HQ, by default) — the contacts' rule (``liaison.privacy.masking``).
+    ``user``: the viewer (default: the signed-in user)."""
     from ..privacy import masking
 
+    if user is None:
+        from flask_login import current_user as user
     value = getattr(registration, field) or ""
     if field not in masking.masked_fields() or not value:
         return value
-    rule = masking.rule_of(current_user)
+    rule = masking.rule_of(user)
     station_ids = set(event.station_ids)
     if rule == masking.ALL:
         return value
-    if rule == masking.OWN_STATIONS and station_ids & masking.member_station_ids(current_user):
+    if rule == masking.OWN_STATIONS and station_ids & masking.member_station_ids(user):
         return value
-    if rule == masking.OWN_REGIONS and station_ids & masking.region_station_ids(current_user):
+    if rule == masking.OWN_REGIONS and station_ids & masking.region_station_ids(user):
         return value
     return masking.mask(field, value)
+
+
+# The attendee list (CSV) ----------------------------------------------------------------------
+
+def may_export_attendees(event: Event, user: User) -> bool:
+    """The export right for this event's list: HQ and regional admins (``allowed_station_ids``
+    is ``None``: their whole scope, and they run only events they see); a volunteer only if every
+    organising station lets its volunteers export — a station event of theirs, never an HQ or a
+    region's event (no station of theirs organises it)."""
+    from ..exports import services as exports
+
+    allowed = exports.allowed_station_ids(user)
+    if allowed is None:
+        return True
+    organising = set(event.station_ids)
+    return bool(organising) and organising <= allowed
+
+
+ATTENDEE_COLUMNS = ("name", "name_original", "email", "phone", "organisation", "field", "country")
+EXPORT_BATCH = 1000
+
+
+def _attendees_exported():
+    """``Exported`` that also counts the rows of no station (people of an HQ or a region's
+    event not yet filed as contacts): they are in the file, so in its count."""
+    from ..exports.services import Exported
+
+    @dataclass
+    class AttendeesExported(Exported):
+        unattributed: int = 0
+
+        @property
+        def count(self) -> int:
+            return sum(self.per_station.values()) + self.unattributed
+
+    return AttendeesExported()
+
+
+def attendee_header() -> list[str]:
+    """The attendee list's header row, in the user's language (made in the request)."""
+    from flask_babel import gettext
+
+    return [gettext("Name"), gettext("Name in original script"), gettext("E-mail"), gettext("Phone"),
+            gettext("Organisation"), gettext("Field"), gettext("Country"), gettext("Status"), gettext("How"),
+            gettext("Checked in")]
+
+
+def attendee_csv(app, user_id: int, record_id: int, event_id: int, header: list[str],
+                 status_labels: dict[str, str]) -> Iterable[bytes]:
+    """The attendee list as CSV chunks, streamed (no row limit), masked as on the door's page;
+    then the export record finished (a download broken off leaves it unfinished). Each row counts
+    for its actual station: the station of the contact the registration is filed under, else the
+    event's first organising station (which holds a registration until it is confirmed), else
+    none (an HQ or a region's event). Runs after the view returned, in its own application
+    context: the view passes plain values (``header`` and ``status_labels`` already translated)."""
+    import csv
+    import io
+
+    from ..exports import services as exports
+    from ..models import AccessAction
+    from ..privacy.masking import log_access
+    from ..reports.services import neutralise
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    # The first chunk needs no database: a response never read past it holds no context open.
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        event = db.session.scalar(select(Event).where(Event.id == event_id)
+                                  .options(selectinload(Event.organising)))
+        default_station = event.station_ids[0] if event.station_ids else None
+        exported = _attendees_exported()
+        stmt = (select(EventRegistration, Contact.station_id)
+                .outerjoin(Contact, Contact.id == EventRegistration.contact_id)
+                .where(EventRegistration.event_id == event_id)
+                .order_by(EventRegistration.sort_name, EventRegistration.id))
+        for batch in db.session.execute(stmt.execution_options(yield_per=EXPORT_BATCH)).partitions():
+            buffer.seek(0)
+            buffer.truncate()
+            for row, contact_station in batch:
+                values = [registration_shown(event, row, c, user) for c in ATTENDEE_COLUMNS]
+                exported.fields |= {f"event_registrations.{c}" for c, v in zip(ATTENDEE_COLUMNS, values)
+                                    if v and v == getattr(row, c)}
+                writer.writerow([neutralise(v) for v in values] + [
+                    status_labels.get(row.status, row.status), row.source,
+                    row.checked_in_at.isoformat(timespec="minutes") if row.checked_in_at else ""])
+                station_id = contact_station or default_station
+                if station_id:
+                    exported.per_station[station_id] += 1
+                else:
+                    exported.unattributed += 1
+            yield buffer.getvalue().encode("utf-8")
+        exports.finish(record_id, user, exported)
+        if exported.unattributed:
+            log_access(user, AccessAction.EXPORT, fields=exported.fields, count=exported.unattributed,
+                       note="event_attendees.csv")
+            db.session.commit()

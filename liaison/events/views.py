@@ -2,19 +2,18 @@
 walk-ins, confirming registrations as contacts, figures, leads from attendees, the attendee list."""
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from functools import lru_cache
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..leads.services import Rejected
-from ..models import Contact, ContactKind, db
+from ..models import Contact, ContactKind, Region, db
 from ..notifications import mail
 from ..pagination import keyset_page
 from ..scope import get_or_404, recordable_stations, visible_regions_query
@@ -70,11 +69,11 @@ def _form_choices():
     return regions, recordable_stations(current_user)
 
 
-def _check_organiser(form, regions) -> None:
-    organiser = form.organiser.data
-    if organiser == Organiser.HQ and not current_user.is_hq:
+def _check_organiser(form) -> None:
+    allowed, field = services.may_organise(current_user, form.organiser.data, form.region_id.data or None)
+    if not allowed and field == "organiser":
         form.organiser.errors.append(_("Only HQ organises events in its own name."))
-    if organiser == Organiser.REGION and form.region_id.data not in {r.id for r in regions}:
+    elif not allowed:
         form.region_id.errors.append(_("Choose a region you administer."))
 
 
@@ -88,7 +87,7 @@ def create():
         abort(403)
     form = EventForm(regions=regions, stations=stations)
     if form.validate_on_submit():
-        _check_organiser(form, regions)
+        _check_organiser(form)
         if not (form.organiser.errors or form.region_id.errors):
             chosen = [s for s in stations if s.id in set(form.station_ids.data or [])]
             try:
@@ -96,7 +95,8 @@ def create():
                                               region_id=form.region_id.data or None,
                                               stations=chosen if form.organiser.data == Organiser.STATIONS else [])
             except IllegalMove as exc:
-                form.station_ids.errors.append(str(exc.message))
+                getattr(form, exc.field if exc.field in ("organiser", "region_id") else "station_ids"
+                        ).errors.append(str(exc.message))
             else:
                 flash(_("The event has been created."), "success")
                 return redirect(url_for("events.detail", event_id=event.id))
@@ -137,10 +137,15 @@ def _render_detail(event: Event, *, present_form=None, status=200):
 
     public_url = mail.absolute(url_for("events_public.register", slug=event.slug))
     presented = demands.presented_demands(event.id, current_user)
-    leads = services.leads_of(event)
-    return render_template("events/detail.html", event=event, figures=services.figures(event, leads=leads),
+    leads = services.leads_of(event, current_user)
+    # The figures count every lead of the event; the list shows those in the user's scope.
+    figures = services.figures(event, leads=leads if current_user.is_hq else None)
+    may_manage = services.may_manage(current_user, event)
+    region = db.session.get(Region, event.region_id) if event.organiser == Organiser.REGION and event.region_id else None
+    return render_template("events/detail.html", event=event, figures=figures, region=region,
                            leads=leads, moves=services.available_moves(event, current_user),
-                           may_manage=services.may_manage(current_user, event), public_url=public_url,
+                           may_manage=may_manage, public_url=public_url,
+                           may_export=may_manage and services.may_export_attendees(event, current_user),
                            qr=_qr(public_url), move_form=MoveForm(),
                            registration_open=services.registration_open(event), status_label=EventStatus.label_of,
                            presented=presented, withdrawable={d.id for d in presented if manages_demand(d)},
@@ -309,8 +314,11 @@ def checkin(event_id):
     q = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
     rows = services.registrations(event, q=q or None, status=status or None)
+    stations = services.filing_stations(event, current_user)
     return render_template("events/checkin.html", event=event, rows=rows, q=q, status=status,
-                           counts=services.counts(event), statuses=AttendanceStatus, status_form=StatusForm())
+                           counts=services.counts(event), statuses=AttendanceStatus, status_form=StatusForm(),
+                           may_confirm=bool(stations), check_in_open=services.check_in_open(event),
+                           lead_ids=services.lead_registration_ids(event, current_user, rows, stations))
 
 
 @bp.route("/<int:event_id>/counts.json")
@@ -332,8 +340,8 @@ def _back(event, registration=None):
 def check_in(event_id, registration_id):
     event = _load(event_id, manage=True)
     registration = services.get_registration_or_404(event, registration_id)
-    if event.status in (EventStatus.CANCELLED, EventStatus.PLANNED):
-        flash(_("Check-in opens when registration opens."), "danger")
+    if not services.check_in_open(event):
+        flash(str(services.CHECK_IN_CLOSED), "danger")
     elif services.check_in(registration, current_user):
         flash(_("%(name)s is checked in.", name=registration.name), "success")
     else:
@@ -366,7 +374,8 @@ def walk_in(event_id):
     if form.validate_on_submit():
         try:
             result = services.walk_in(event, {name: form[name].data for name in
-                                              ("name", "name_original", "email", "phone", "organisation", "country")},
+                                              ("name", "name_original", "email", "phone", "organisation", "field",
+                                               "country")},
                                       current_user)
         except IllegalMove as exc:
             db.session.rollback()
@@ -390,7 +399,8 @@ def by_token(token):
     if registration is None:
         abort(404)
     event = _load(registration.event_id, manage=True)
-    return render_template("events/registration.html", event=event, registration=registration)
+    return render_template("events/registration.html", event=event, registration=registration,
+                           check_in_open=services.check_in_open(event))
 
 
 @bp.route("/<int:event_id>/registrations/<int:registration_id>/contact", methods=["GET", "POST"])
@@ -402,13 +412,15 @@ def confirm(event_id, registration_id):
     if registration.contact_id is not None:
         flash(_("This registration is already linked to a contact."), "info")
         return redirect(url_for("events.checkin", event_id=event.id))
-    matches = services.matching_contacts(event, registration, current_user)
-    stations = [s for s in recordable_stations(current_user) if not event.organising or s.id in event.station_ids]
+    stations = services.filing_stations(event, current_user)
+    matches = services.matching_contacts(event, registration, current_user, stations)
     form = LinkForm()
     if form.validate_on_submit():
         try:
             if form.contact_id.data:
                 contact = get_or_404(Contact, form.contact_id.data)
+                if contact.station_id not in {s.id for s in stations}:
+                    abort(404)
                 services.link_contact(event, registration, contact, current_user)
             elif form.station_id.data:
                 station = next((s for s in stations if s.id == form.station_id.data), None)
@@ -437,6 +449,8 @@ def create_lead(event_id, registration_id):
     if registration.contact_id is None:
         flash(_("Confirm the person as a contact first."), "warning")
         return redirect(url_for("events.confirm", event_id=event.id, registration_id=registration.id))
+    if registration.id not in services.lead_registration_ids(event, current_user, [registration]):
+        abort(403)
     form = EventLeadForm()
     if request.method == "GET":
         form.category.data = "expert_pool"
@@ -463,29 +477,15 @@ def create_lead(event_id, registration_id):
 def export(event_id):
     """The attendee list (export right, masked like contacts, recorded and logged)."""
     from ..exports import services as exports
-    from ..reports.services import neutralise
 
     event = _load(event_id, manage=True)
-    if not exports.may_export(current_user):
+    if not services.may_export_attendees(event, current_user):
         abort(403)
     record = exports.start(current_user, "event_attendees", "csv", {"event": event.id})
-    rows = services.registrations(event, limit=100_000)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    columns = ("name", "name_original", "email", "phone", "organisation", "field", "country")
-    writer.writerow([_("Name"), _("Name in original script"), _("E-mail"), _("Phone"), _("Organisation"),
-                     _("Field"), _("Country"), _("Status"), _("How"), _("Checked in")])
-    exported = exports.Exported()
-    station_id = event.station_ids[0] if event.station_ids else None
-    for row in rows:
-        values = [services.registration_shown(event, row, c) for c in columns]
-        exported.fields |= {f"event_registrations.{c}" for c, v in zip(columns, values) if v and v == getattr(row, c)}
-        writer.writerow([neutralise(v) for v in values] + [
-            str(AttendanceStatus.label_of(row.status)), row.source,
-            row.checked_in_at.isoformat(timespec="minutes") if row.checked_in_at else ""])
-        if station_id:
-            exported.per_station[station_id] += 1
-    exports.finish(record.id, current_user, exported)
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=event-{event.id}-attendees.csv"})
-
+    # Streamed, every row (no cut-off): the rows are read and written after this view returned.
+    body = services.attendee_csv(current_app._get_current_object(), current_user.id, record.id, event.id,
+                                 services.attendee_header(),
+                                 {s.value: str(AttendanceStatus.label_of(s.value)) for s in AttendanceStatus})
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=event-{event.id}-attendees.csv",
+                             "X-Content-Type-Options": "nosniff"})

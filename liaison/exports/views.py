@@ -1,25 +1,21 @@
-"""Exports of the lead and contact lists (CSV and XLSX, the list pages' filters) and the list of
-exports made (``/exports/``). The rules live in ``services``."""
+"""Exports of the lead and contact lists (CSV and XLSX, the list pages' filters), the pages of
+large exports made in the background (``/exports/files/<id>``) and the list of exports made
+(``/exports/``). The rules live in ``services``."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import (Blueprint, Response, abort, redirect, render_template, request, send_file, stream_with_context,
+                   url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
-from ..contacts import services as contact_services
-from ..contacts.forms import ContactSearchForm
-from ..i18n import name_order
-from ..leads.queries import filtered_leads
-from ..leads.views import LIST_OPTIONS, filter_form
-from ..models import Contact, ExportRecord, LeadStatus, Role, TalentLead, db, utcnow
+from ..models import ExportRecord, Role, db, utcnow
 from ..pagination import keyset_page
-from ..params import parse_id
 from ..permissions import roles_required
-from ..scope import member_station_ids
 from . import services
-from .services import Exported
+from .services import CONTACT_FILTERS, LEAD_FILTERS, Exported  # noqa: F401  (kept importable from here)
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
@@ -29,14 +25,11 @@ MIMETYPES = {
 }
 PER_PAGE = 50
 PAGING = ("after", "before", "last", "page", "count")
-LEAD_FILTERS = (
-    "q", "status", "region", "station", "category", "reviewer", "submitted_from", "submitted_to", "sort", "queue")
-CONTACT_FILTERS = ("q", "station", "kind", "tag")
 FILTER_LABELS = {
     "q": _l("Search"), "status": _l("Status"), "region": _l("Region"), "station": _l("Station"),
     "category": _l("Category"), "reviewer": _l("Reviewer"), "submitted_from": _l("Submitted from"),
     "submitted_to": _l("Submitted until"), "sort": _l("Sort by"), "queue": _l("Review queue"),
-    "kind": _l("Kind"), "tag": _l("Tag"),
+    "kind": _l("Kind"), "tag": _l("Tag"), "event": _l("Event"),
 }
 
 
@@ -50,22 +43,14 @@ def _export_links():
     return {"export_url": export_url, "may_export": lambda: services.may_export(current_user)}
 
 
-def _allowed(requested_station) -> frozenset[int] | None:
-    """The stations the user may export (``None``: the whole scope), or 403 — also for a
-    requested station of the user's own whose volunteers may not export."""
-    allowed = services.allowed_station_ids(current_user)
-    if allowed is None:
-        return None
-    if not allowed:
-        abort(403)
-    station = parse_id(requested_station)
-    if station is not None and station in member_station_ids(current_user) and station not in allowed:
-        abort(403)
-    return allowed
-
-
-def _send(export: str, fmt: str, title: str, stmt, filter_names) -> Response:
-    record = services.start(current_user, export, fmt, services.clean_filters(request.args, filter_names))
+def _send(export: str, fmt: str) -> Response:
+    stmt, title = services.selection(export)  # 403 without the export right
+    filters = services.clean_filters(request.args, services.FILTERS[export])
+    if services.is_large(stmt):  # made in the background: its page shows when it is ready
+        record_id = services.queue_file(current_user._get_current_object(), export, fmt, filters,
+                                        services.selection_args(request.args, export), str(get_locale() or ""))
+        return redirect(url_for("exports.prepared", record_id=record_id), 303)
+    record = services.start(current_user, export, fmt, filters)
     record_id, user = record.id, current_user._get_current_object()
     filename = f"{export}-{utcnow():%Y%m%d-%H%M}.{fmt}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"}
@@ -80,27 +65,11 @@ def _send(export: str, fmt: str, title: str, stmt, filter_names) -> Response:
 
 
 def _leads(fmt: str) -> Response:
-    allowed = _allowed(request.args.get("station"))
-    _form, filters = filter_form(sort="-submitted")
-    stmt = filtered_leads(current_user, filters).options(*LIST_OPTIONS)
-    if request.args.get("queue"):  # from the review queue: what the queue lists (no drafts)
-        stmt = stmt.where(TalentLead.status != LeadStatus.DRAFT)
-    if allowed is not None:
-        stmt = stmt.where(TalentLead.station_id.in_(allowed))
-    return _send("leads", fmt, _("Talent leads"), stmt, LEAD_FILTERS)
+    return _send("leads", fmt)
 
 
 def _contacts(fmt: str) -> Response:
-    allowed = _allowed(request.args.get("station"))
-    form = ContactSearchForm(request.args)
-    stmt = contact_services.search(
-        current_user, q=form.q.data, station_id=parse_id(form.station.data or ""),
-        kind=form.kind.data, tag=form.tag.data,
-    ).options(selectinload(Contact.station), selectinload(Contact.tag_rows),
-              selectinload(Contact.language_rows)).order_by(*name_order(Contact))
-    if allowed is not None:
-        stmt = stmt.where(Contact.station_id.in_(allowed))
-    return _send("contacts", fmt, _("Contacts"), stmt, CONTACT_FILTERS)
+    return _send("contacts", fmt)
 
 
 @bp.route("/leads.xlsx")
@@ -127,6 +96,51 @@ def contacts_csv():
     return _contacts("csv")
 
 
+def _file_or_404(record_id) -> services.ExportFile:
+    """A background export of the current user's; anyone else's (or none) is 404."""
+    found = services.export_file(current_user, record_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/files/<int:record_id>")
+@login_required
+def prepared(record_id):
+    """"Your export is being prepared": the job's state, and the download link when ready."""
+    found = _file_or_404(record_id)
+    return render_template("exports/prepared.html", file=found, labels=_labels(), filter_labels=_filter_labels(),
+                           hours=services.file_hours())
+
+
+@bp.route("/files/<int:record_id>/download")
+@login_required
+def download(record_id):
+    found = _file_or_404(record_id)
+    if found.status != services.READY:
+        abort(404)
+    if not services.may_export(current_user):  # the right was taken away since
+        abort(403)
+    response = send_file(found.path, mimetype=MIMETYPES[found.record.format], as_attachment=True,
+                         download_name=found.filename, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _filter_labels() -> dict:
+    from ..reports import downloads
+
+    return {**downloads.FILTER_LABELS, **FILTER_LABELS}
+
+
+def _labels() -> dict[str, str]:
+    from ..reports import downloads  # the figures' downloads (report tables, summary, scorecard, charts, log)
+
+    return {"leads": _("Talent leads"), "contacts": _("Contacts"), "event_attendees": _("Event attendees"),
+            **{key: str(label) for key, label in downloads.EXPORT_LABELS.items()}}
+
+
 @bp.route("/")
 @roles_required(Role.REGIONAL_ADMIN)
 def index():
@@ -134,5 +148,4 @@ def index():
     stmt = services.records_visible_to(current_user).options(
         joinedload(ExportRecord.user)).order_by(ExportRecord.created_at.desc(), ExportRecord.id.desc())
     page = keyset_page(stmt, per_page=PER_PAGE)
-    return render_template("exports/index.html", page=page, labels={"leads": _("Talent leads"), "contacts": _("Contacts")},
-                           filter_labels=FILTER_LABELS)
+    return render_template("exports/index.html", page=page, labels=_labels(), filter_labels=_filter_labels())

@@ -144,12 +144,13 @@ def search(q: str | None, user: User, per_kind: int = PER_KIND) -> Results:
 
 def plugin_groups(q: str, user: User, per_kind: int) -> list[Group]:
     """Groups from the plugins' ``liaison_search_results`` (``SearchResult`` items) — only plugins
-    switched on somewhere in the user's scope are asked; anything else is the plugin's error."""
-    from ..plugins import activation, host
+    switched on somewhere in the user's scope (or that grant the user their pages) are asked;
+    anything else is the plugin's error."""
+    from ..plugins import accessible_for_user, host
     from . import SearchResult
 
     by_kind: dict[str, Group] = {}
-    for plugin, answer in host().call("liaison_search_results", activation.active_for_user(user), q=q, user=user):
+    for plugin, answer in host().call("liaison_search_results", accessible_for_user(user), q=q, user=user):
         for result in (answer if isinstance(answer, (list, tuple)) else [answer]):
             if not isinstance(result, SearchResult):
                 host().record_error(plugin, "liaison_search_results",

@@ -7,7 +7,9 @@ One code path, two ways to run it:
   (``rq.Retry``, ``JOB_RETRY_BACKOFF``).
 * **Inline** without it (``make run``, the tests): the job runs right after that commit, in the
   same process, in a session of its own; a failed attempt is retried by ``flask --app liaison
-  jobs run-due`` after the same backoff.
+  jobs run-due`` after the same backoff. A request that calls ``run_after_response()`` has its
+  jobs run once its response is sent instead (the password reset mail: its timing must not tell
+  whether the address has an account).
 
 Every job is a row of ``job_runs`` (``liaison.models.JobRun``) keyed by an **idempotency key**,
 written in the caller's own transaction — an outbox: a rolled-back change leaves no job, a
@@ -40,7 +42,7 @@ import uuid
 from datetime import timedelta
 from typing import Any, Callable
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, after_this_request, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event, select
 
 from ..models import JobRun, JobStatus, db, utcnow
@@ -136,6 +138,53 @@ def dispatch(app: Flask, keys: list[str]) -> None:
             except Exception:  # Redis down: the row stays queued, `jobs run-due` pushes it later
                 log.exception("could not push job %s to the queue", key)
         return
+    if _defer_to_response_close(app, keys):
+        return
+    dispatch_inline(app, keys)
+
+
+# Inline, after the response --------------------------------------------------------------------
+
+AFTER_RESPONSE = "_liaison_jobs_after_response"  # flask.g: keys to run once the response is sent
+
+
+def run_after_response() -> None:
+    """Inline mode, in a request: run the jobs this request asks for after its response has been
+    sent (the WSGI server closing the response), not before. For answers that must not tell by
+    their timing what a job did (the password reset mail: an SMTP exchange only when the address
+    has an account). Jobs that the response's next page relies on (a redirect to a result) must
+    not use it. With ``REDIS_URL`` jobs are off the request anyway; outside a request it does
+    nothing. A response that is never closed leaves its jobs queued: ``jobs run-due`` runs them."""
+    if has_request_context() and AFTER_RESPONSE not in g:
+        setattr(g, AFTER_RESPONSE, None)  # asked for; the list comes with the first job
+
+
+def _defer_to_response_close(app: Flask, keys: list[str]) -> bool:
+    if not has_request_context() or AFTER_RESPONSE not in g:
+        return False
+    pending = getattr(g, AFTER_RESPONSE)
+    if pending is None:
+        pending = []
+        setattr(g, AFTER_RESPONSE, pending)
+
+        @after_this_request
+        def _on_close(response):
+            response.call_on_close(lambda: _run_deferred(app, pending))
+            return response
+
+    pending.extend(keys)
+    return True
+
+
+def _run_deferred(app: Flask, keys: list[str]) -> None:
+    try:
+        dispatch_inline(app, list(keys))
+    except Exception:  # never into the server's close()
+        log.exception("jobs run after the response failed")
+
+
+def dispatch_inline(app: Flask, keys: list[str]) -> None:
+    """Run the jobs of ``keys`` now, in this thread, and those they ask for in turn."""
     queue = getattr(_local, "queue", None)
     if queue is None:
         queue = _local.queue = []

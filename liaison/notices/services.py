@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy import String, and_, cast, exists, literal, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from .. import jobs
@@ -115,10 +115,37 @@ def publish(author: User, *, title: str, title_zh: str, body: str, body_zh: str,
                           for n, (label, url) in enumerate(attachments)]
     db.session.add(notice)
     db.session.flush()
-    jobs.enqueue("notices.published", key=f"notice_published:{notice.id}", notice_id=notice.id,
-                 actor_id=author.id)
+    if effective_from <= utcnow().date():
+        _announce(notice.id, author.id)
+    # else: the daily ``notices.effective`` work announces it on the day it takes effect.
     db.session.commit()
     return notice
+
+
+def _announce(notice_id: int, actor_id: int | None) -> None:
+    """The notification fan-out of a notice, once per notice (its key)."""
+    jobs.enqueue("notices.published", key=f"notice_published:{notice_id}", notice_id=notice_id, actor_id=actor_id)
+
+
+CATCH_UP_DAYS = 31  # a notice whose day the scheduled work missed (cron down) is still announced this late
+
+
+@jobs.scheduled("notices.effective")
+def announce_effective(today: date | None = None) -> int:
+    """Every ``jobs run-due``: notify the notices that took effect since they were published (a
+    notice published ahead of its ``effective_from``), once each — those in effect today whose
+    fan-out job was never asked for."""
+    from ..models import JobRun
+
+    today = today or utcnow().date()
+    key = literal("notice_published:").concat(cast(PolicyNotice.id, String))
+    due = db.session.execute(select(PolicyNotice.id, PolicyNotice.created_by_id).where(
+        in_effect(today), PolicyNotice.effective_from >= today - timedelta(days=CATCH_UP_DAYS),
+        ~exists(select(JobRun.id).where(JobRun.key == key)))
+        .order_by(PolicyNotice.id).limit(500)).all()
+    for notice_id, actor_id in due:
+        _announce(notice_id, actor_id)
+    return len(due)
 
 
 @jobs.job("notices.published")

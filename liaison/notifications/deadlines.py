@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from .. import jobs
@@ -35,7 +35,8 @@ CORE_KINDS.append(NotificationKind(
 CORE_KINDS.append(NotificationKind(
     "lead_overdue", _l("A lead is past its deadline"),
     _l("Lead #%(lead)s (%(station)s) has been “%(status)s” for more than %(days)s days."), Channel.EMAIL,
-    _l("The reviewer (all of HQ while nobody is assigned); the station for HQ's questions.")))
+    _l("The reviewer (all of HQ while nobody is assigned) and the HQ supervisors of the settings; the station "
+       "for HQ's questions.")))
 
 MAX_PER_RUN = 1000
 
@@ -224,6 +225,23 @@ def _recipients(lead: TalentLead) -> set[int]:
     return {lead.reviewer_id} if lead.reviewer_id else hq_ids()
 
 
+def also_notified_of_overdue() -> set[int]:
+    """The HQ supervisors told of every overdue lead besides its reviewer: the active HQ
+    accounts whose e-mail is in ``LEAD_OVERDUE_ALSO_NOTIFY`` (a list, or one comma-separated
+    string, e.g. ``LIAISON_LEAD_OVERDUE_ALSO_NOTIFY='["lead@hq.example.org"]'``; default none)."""
+    from ..models import Role, User
+
+    setting = current_app.config.get("LEAD_OVERDUE_ALSO_NOTIFY") or []
+    if isinstance(setting, str):
+        setting = setting.split(",")
+    emails = sorted({str(item).strip().lower() for item in setting if str(item).strip()})
+    if not emails:
+        return set()
+    return set(db.session.scalars(select(User.id).where(
+        func.lower(User.email).in_(emails), User.active.is_(True),
+        User.role.in_([Role.HQ_REVIEWER, Role.ADMIN]))))
+
+
 def last_day(due: datetime) -> date:
     """The bureau's last day before ``due`` (a local midnight when counting working days)."""
     return (due.replace(tzinfo=timezone.utc).astimezone(workdays.zone()) - timedelta(seconds=1)).date()
@@ -254,7 +272,7 @@ def overdue_job(lead_id: int) -> int:
                              .options(selectinload(TalentLead.station)))
     if lead is None or not is_overdue(lead):
         return 0  # moved on meanwhile
-    users = _recipients(lead)
+    users = _recipients(lead) | also_notified_of_overdue()
     params = {"lead": lead.id, "station_name": lead.station.name, "station_name_zh": lead.station.name_zh,
               "status": lead.status, "days": deadline_days()[lead.status]}
     return deliver("lead_overdue", users, station_id=lead.station_id, lead_id=lead.id, params=params,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
-from flask import Flask, abort, request
+from flask import Flask, abort, g, request
 from flask_login import current_user
 
 from ..models import db
@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "ENTRY_POINT_GROUP", "ExportColumn", "NavItem", "Panel", "PluginHost", "PluginInfo", "Setting",
-    "Widget", "emit", "export_columns", "form_data", "form_fields", "form_saved", "home_widgets",
-    "hookimpl", "hookspec", "host", "init_app", "nav_items", "panels",
+    "Widget", "accessible_for_user", "emit", "export_columns", "form_data", "form_fields", "form_saved",
+    "granted_for_user", "home_widgets", "hookimpl", "hookspec", "host", "init_app", "nav_items", "panels",
     "require_active_for_station", "validate_lead",
 ]
 
@@ -73,9 +73,46 @@ def _guard_plugin_pages():
         from ..extensions import login_manager
 
         return login_manager.unauthorized()
-    if plugin not in activation.active_for_user():
+    if plugin not in activation.active_for_user() and plugin not in granted_for_user():
         abort(404)
     return None
+
+
+def granted_for_user(user=None) -> set[str]:
+    """Plugins that open their pages to ``user`` through ``liaison_plugin_access`` although no
+    station in the user's scope has them on (e.g. a plugin's role-scoped group).
+
+    The hook is called through pluggy only for plugins switched on somewhere and not already
+    active for the user; a result other than ``True``/``None`` is the plugin's error. Cached per
+    request (and dropped with the activation snapshot when a switch changes)."""
+    user = user if user is not None else current_user
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    snapshot = activation.current()
+    cached = g.get("_plugins_granted")
+    if cached is None or cached[0] is not snapshot:
+        cached = g._plugins_granted = (snapshot, {})
+    by_user = cached[1]
+    if user.id not in by_user:
+        active = activation.active_for_user(user)
+        candidates = [name for name in activation.installed()
+                      if name not in active and snapshot.switches(name).ever_on]
+        granted: set[str] = set()
+        if candidates:
+            for plugin, result in host().call("liaison_plugin_access", candidates, user=user):
+                if result is True:
+                    granted.add(plugin)
+                else:
+                    host().record_error(plugin, "liaison_plugin_access",
+                                        TypeError(f"expected True or None, got {type(result).__name__}"))
+        by_user[user.id] = granted
+    return by_user[user.id]
+
+
+def accessible_for_user(user=None) -> set[str]:
+    """Plugins whose pages ``user`` has: active at a station in their scope, or granted
+    (``granted_for_user``)."""
+    return activation.active_for_user(user) | granted_for_user(user)
 
 
 def require_active_for_station(plugin: str, station_id: int) -> None:
@@ -106,13 +143,13 @@ def panels(page: str, record: Any, user=None) -> list[Panel]:
 
 def nav_items(user=None) -> list[NavItem]:
     user = user if user is not None else current_user
-    results = host().call("liaison_nav_items", activation.active_for_user(user), user=user)
+    results = host().call("liaison_nav_items", accessible_for_user(user), user=user)
     return _typed("liaison_nav_items", results, NavItem)
 
 
 def home_widgets(user=None) -> list[Widget]:
     user = user if user is not None else current_user
-    results = host().call("liaison_home_widgets", activation.active_for_user(user), user=user)
+    results = host().call("liaison_home_widgets", accessible_for_user(user), user=user)
     return _typed("liaison_home_widgets", results, Widget)
 
 

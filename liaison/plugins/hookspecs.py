@@ -148,6 +148,20 @@ def liaison_home_widgets(user):
 
 
 @hookspec
+def liaison_plugin_access(user):
+    """Return ``True`` to give ``user`` the plugin's pages although no station in the user's scope
+    has the plugin on (``None``: no opinion; the core's rule stands).
+
+    For a grant the plugin keeps itself — e.g. a role-scoped group such as a home county's service
+    team whose members have no station. Called (per request, cached) only for plugins switched on
+    somewhere and not already active for the user. The plugin then also gets its navigation items
+    and home widgets for the user. It opens the *pages* only: every view must still scope its data
+    (``scoped(..., plugin=NAME, also=...)``) so the user sees exactly what the grant covers and
+    nothing of other stations; a view that is not scoped so must refuse such a user.
+    """
+
+
+@hookspec
 def liaison_export_columns(export):
     """Return ``ExportColumn`` entries to append to a spreadsheet export.
 

@@ -19,7 +19,9 @@
   - the contact is anonymised: name → "Erased person #<id>", every other personal column (per
     ``liaison.privacy.classification``) emptied, ``erased_at`` set; the search text and keys
     are rebuilt by the ORM events (``liaison.search``); its consents are withdrawn;
-  - the access log gets an ``erasure`` entry naming the fields, never their values.
+  - the access log gets an ``erasure`` entry naming the fields, never their values;
+  - the API's stored answers to ``Idempotency-Key`` requests that show the person are deleted
+    (``liaison.api.common.forget_contact``).
 
 * ``anonymise_contact`` is a system erasure (no approval; used by the retention rules).
 * ``reapply_all`` re-applies every erasure after a backup is restored: from the database's own
@@ -527,6 +529,12 @@ def _erase(erasure: ErasureRequest, actor: User | None) -> tuple[ErasureOutcome,
             consent.withdrawn_at = utcnow()
             consent.withdrawn_by_id = actor.id if actor else None
         outcome.exceptions.append(("contact_consent", consent.id, "consent_record"))
+
+    # The API's stored answers to Idempotency-Key requests that show the person (a created
+    # contact's fields, a lead's contact): deleted, not scrubbed — they are only a replay cache.
+    from ..api.common import forget_contact
+
+    forget_contact(contact.id, values)
 
     # Every free text that names the person.
     db.session.flush()

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any, Iterable
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, inspect, or_, select
 from sqlalchemy.orm import selectinload
 from wtforms import DateField, StringField, ValidationError
 from wtforms.validators import Length, Optional
 
-from ..exports.services import MAX_ROWS, _cell, _safe
+from ..exports import services as export_services
+from ..exports.services import _cell, _safe
 from ..forms import BaseForm, SelectField
 from ..i18n import display_name, utc_start_of
 from ..models import AccessAction, AccessLogEntry, Contact, RevealReason, Role, Station, User, db, utcnow
@@ -161,40 +164,75 @@ def _columns(stations: dict[int, str]) -> list[Column]:
     ]
 
 
-def _export_rows() -> tuple[list[Column], Iterable[list]] | None:
+LOG_FILTERS = ("user", "contact", "station", "action", "date_from", "date_to")
+
+
+def _export_query() -> tuple[list[Column], Select] | None:
+    """The columns and the statement of an export of the log: every entry the filters match —
+    no row limit (the CSV is streamed, the XLSX written row by row to a spooled file)."""
     form = filter_form()
     if not form.validate():
         return None
-    stmt = log_query(current_user, form).options(*LOAD).limit(MAX_ROWS)
+    stmt = log_query(current_user, form).options(*LOAD)
     stations = {s.id: display_name(s) for s in db.session.scalars(scoped(select(Station), Station))}
-    columns = _columns(stations)
+    return _columns(stations), stmt
 
-    def rows():
-        for entry in db.session.scalars(stmt.execution_options(yield_per=1000)):
-            yield [_safe(_cell(column.value(entry))) for column in columns]
 
-    return columns, rows()
+def _export_rows(columns: list[Column], stmt: Select, counted) -> Iterable[list]:
+    """The rows of the export; ``counted`` (``downloads.Counted``) gets its rows per station."""
+    for entry in db.session.scalars(stmt.execution_options(yield_per=export_services.BATCH)):
+        counted.total += 1
+        if entry.station_id is not None:
+            counted.per_station[entry.station_id] += 1
+        yield [_safe(_cell(column.value(entry))) for column in columns]
 
 
 def _filename(extension: str) -> str:
     return f"access-log-{utcnow():%Y%m%d-%H%M}.{extension}"
 
 
+def _start(fmt: str):
+    """The export's record (written before anything leaves) and what will count its rows."""
+    from ..reports.downloads import ACCESS_LOG, Counted
+
+    record = export_services.start(current_user, ACCESS_LOG, fmt,
+                                   export_services.clean_filters(request.args, LOG_FILTERS))
+    return record.id, Counted()
+
+
 @bp.route("/log.csv")
 @roles_required(Role.REGIONAL_ADMIN)
 def log_csv():
-    exported = _export_rows()
+    exported = _export_query()
     if exported is None:
         flash(_("Correct the filters marked below, then export again."), "error")
         return redirect(url_for(".log", **request.args))
-    columns, rows = exported
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # a byte-order mark: Excel then reads the file as UTF-8
-    writer = csv.writer(buffer)
-    writer.writerow([str(column.header) for column in columns])
-    for row in rows:
-        writer.writerow(["" if value is None else _text(value) for value in row])
-    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
+    columns, stmt = exported
+    record_id, counted = _start("csv")
+    user = current_user._get_current_object()
+
+    def header() -> bytes:
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([str(column.header) for column in columns])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM: Excel then reads UTF-8
+
+    def entries():
+        if inspect(user).detached:
+            db.session.add(user)  # current_user is this object: attach it again
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        for n, row in enumerate(_export_rows(columns, stmt, counted), 1):
+            writer.writerow(["" if value is None else _text(value) for value in row])
+            if n % export_services.BATCH == 0:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+        export_services.finish(record_id, user, counted)  # only once every entry has left
+
+    # The heading row first, made here; the entries then in the request's context (pushed only
+    # once the client reads past the heading row).
+    return Response(chain([header()], stream_with_context(entries())), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'})
 
 
@@ -207,19 +245,30 @@ def _text(value: Any) -> str:
 @bp.route("/log.xlsx")
 @roles_required(Role.REGIONAL_ADMIN)
 def log_xlsx():
-    exported = _export_rows()
+    exported = _export_query()
     if exported is None:
         flash(_("Correct the filters marked below, then export again."), "error")
         return redirect(url_for(".log", **request.args))
-    columns, rows = exported
+    columns, stmt = exported
+    record_id, counted = _start("xlsx")
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Access log")[:31])
-    sheet.append([str(column.header) for column in columns])
-    for row in rows:
+    title, header = _("Access log"), [str(column.header) for column in columns]
+    sheet, rows, sheets = None, export_services.SHEET_ROWS, 0
+    for row in _export_rows(columns, stmt, counted):
+        if rows >= export_services.SHEET_ROWS:  # a full sheet: the entries go on on the next one
+            sheets += 1
+            sheet = book.create_sheet((title[:26] + (f" ({sheets})" if sheets > 1 else ""))[:31])
+            sheet.append(header)
+            rows = 0
         sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return Response(buffer.getvalue(), mimetype=XLSX,
+        rows += 1
+    if sheet is None:
+        book.create_sheet(title[:31]).append(header)
+    spool = tempfile.SpooledTemporaryFile(max_size=export_services.SPOOL_BYTES)
+    book.save(spool)
+    spool.seek(0)
+    export_services.finish(record_id, current_user, counted)
+    return Response(export_services.file_chunks(spool), mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{_filename("xlsx")}"'})
 
 

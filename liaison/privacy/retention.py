@@ -1,4 +1,6 @@
-"""Retention that runs: rules per record kind, applied by ``flask --app liaison retention run``.
+"""Retention that runs: rules per record kind, applied once a day by ``flask --app liaison jobs
+run-due`` (the ``privacy.retention`` job, keyed by the date) or by hand with ``flask --app liaison
+retention run``.
 
 A ``RetentionRule`` says which records have been kept long enough (``find(now)``: a select of
 their ids, in indexed SQL) and what to do with them (``apply(ids, run)``: returns how many it
@@ -36,6 +38,7 @@ from flask.cli import with_appcontext
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import Select, delete, exists, func, or_, select, update
 
+from .. import jobs
 from ..models import (
     Contact,
     ContactConsent,
@@ -354,6 +357,42 @@ def recent_runs(limit: int = 20) -> list[RetentionRun]:
         select(RetentionRun).options(selectinload(RetentionRun.counts))
         .order_by(RetentionRun.started_at.desc(), RetentionRun.id.desc()).limit(limit)
     ))
+
+
+# The daily job (``jobs run-due``) -----------------------------------------------------------
+
+def _problems(done: RetentionRun) -> list[str]:
+    problems = []
+    for result in done.results:
+        if result.error:
+            problems.append(f"{result.rule.key}: {result.error}")
+        elif result.failed:
+            problems.append(f"{result.rule.key}: {result.failed} record(s) could not be handled")
+    return problems
+
+
+@jobs.scheduled("privacy.retention")
+def queue_daily_run() -> int:
+    """Every ``jobs run-due``: the day's retention run, once a day (its key is the date). Off
+    with ``RETENTION_DAILY = False`` (then run ``flask --app liaison retention run`` yourself)."""
+    if not current_app.config.get("RETENTION_DAILY", True):
+        return 0
+    today = utcnow().date().isoformat()
+    jobs.enqueue("privacy.retention", key=f"retention:{today}", day=today)
+    return 1
+
+
+@jobs.job("privacy.retention")
+def retention_job(day: str | None = None) -> dict[str, int]:
+    """Apply every rule (a stored run, as the command's). A rule or record that failed fails the
+    job: it is retried with the backoff, then listed with its error at *Background jobs* for an
+    admin to retry. Each batch is committed as it is handled (a large run is not one
+    transaction): a retry handles what is left, as a second run would."""
+    done = run(False)
+    problems = _problems(done)
+    if problems:
+        raise RuntimeError(f"retention run #{done.id}: " + "; ".join(problems))
+    return {result.rule.key: result.handled for result in done.results}
 
 
 # The command --------------------------------------------------------------------------------

@@ -256,20 +256,22 @@ def times(selection: Selection) -> dict[str, dict[str, Any]]:
     return result
 
 
-def _sqlite_percentiles(durations):
-    """percentile_cont(p) per metric: the values at ranks floor(p(n−1)) and the next, interpolated."""
+def _sqlite_percentiles(durations, keys: tuple[str, ...] = ("metric",)):
+    """percentile_cont(p) per ``keys`` (the metric; or the set and the metric): the values at
+    ranks floor(p(n−1)) and the next, interpolated."""
+    partition = [durations.c[k] for k in keys]
     ranked = select(
-        durations.c.metric, durations.c.days,
-        (func.row_number().over(partition_by=durations.c.metric, order_by=durations.c.days) - 1).label("k"),
-        func.count().over(partition_by=durations.c.metric).label("n"),
+        *partition, durations.c.days,
+        (func.row_number().over(partition_by=partition, order_by=durations.c.days) - 1).label("k"),
+        func.count().over(partition_by=partition).label("n"),
     ).subquery("r")
-    picks = [ranked.c.metric, func.max(ranked.c.n).label("n")]
+    picks = [*[ranked.c[k] for k in keys], func.max(ranked.c.n).label("n")]
     for label, p in PERCENTILES:
         low = cast(p * (ranked.c.n - 1), Integer)
         picks += [func.max(case((ranked.c.k == low, ranked.c.days))).label(f"{label}_low"),
                   func.max(case((ranked.c.k == low + 1, ranked.c.days))).label(f"{label}_high")]
-    picked = select(*picks).group_by(ranked.c.metric).subquery("a")
-    columns = [picked.c.metric, picked.c.n]
+    picked = select(*picks).group_by(*[ranked.c[k] for k in keys]).subquery("a")
+    columns = [*[picked.c[k] for k in keys], picked.c.n]
     for label, p in PERCENTILES:
         low, high = picked.c[f"{label}_low"], func.coalesce(picked.c[f"{label}_high"], picked.c[f"{label}_low"])
         fraction = p * (picked.c.n - 1) - cast(p * (picked.c.n - 1), Integer)
@@ -436,3 +438,206 @@ def _working_due(stays, days: dict[str, int], period: Period, as_of: datetime):
             day += timedelta(days=1)
     return values(column("status", String), column("day", String), column("due", DateTime),
                   name="deadline_calendar").data(rows).cte("deadline_calendar")
+
+
+# Per-station figures (a closed period's snapshot) ----------------------------------------------
+#
+# Closing keeps, besides the bureau's and each region's figures, the figures of every station in
+# a compact, additive form — so that the report of any set of stations (one station, a
+# volunteer's stations) can be put together from the snapshot (``combine``) exactly as ``compute``
+# would have counted it then. Each is one statement grouped by station over the whole bureau:
+# never a query per station. The times (median, 90th percentile) do not add up: they are counted
+# per station and per set of several stations one volunteer holds, in one statement too.
+
+def station_parts(period: Period) -> dict[str, Any]:
+    """``{"statuses": [...], "categories": [...], "parts": {station_id (text): part}}``; a part
+    holds the station's non-zero counts only, months as lists over ``period.months()``:
+    ``cohort`` {status: [n per category]}, ``months`` [submitted per month], ``landed``
+    {kind: [n per month]}, ``moved`` {status: n} and ``contacts`` {kind: {country: n}}."""
+    whole = Selection(period, None, None)
+    months = period.months()
+    month_index = {m: i for i, m in enumerate(months)}
+    parts: dict[str, dict[str, Any]] = {}
+
+    def part(station_id) -> dict[str, Any]:
+        return parts.setdefault(str(station_id), {})
+
+    groups = _per_station(whole)
+    cube = [(status, station_id, category, _int(n)) for status, station_id, category, n in
+            db.session.execute(select(groups))]
+    statuses, categories = sorted({row[0] for row in cube}), sorted({row[2] for row in cube})
+    category_index = {c: i for i, c in enumerate(categories)}
+    for status, station_id, category, n in cube:
+        row = part(station_id).setdefault("cohort", {}).setdefault(status, [0] * len(categories))
+        row[category_index[category]] += n
+    month = _month(TalentLead.submitted_at, utc_offset_hours(period)).label("month")
+    for station_id, m, n in db.session.execute(
+            select(TalentLead.station_id, month, func.count()).where(*whole.lead_conditions(covered=False))
+            .group_by(TalentLead.station_id, month)):
+        if m in month_index:
+            part(station_id).setdefault("months", [0] * len(months))[month_index[m]] += _int(n)
+    landed_month = _month(TalentLead.landed_on).label("month")
+    for station_id, kind, m, n in db.session.execute(
+            select(TalentLead.station_id, TalentLead.landing_kind, landed_month, func.count())
+            .where(TalentLead.status == S.LANDED, TalentLead.landed_on >= period.first,
+                   TalentLead.landed_on <= period.last)
+            .group_by(TalentLead.station_id, TalentLead.landing_kind, landed_month)):
+        if m in month_index:
+            part(station_id).setdefault("landed", {}).setdefault(kind or "", [0] * len(months))[month_index[m]] += _int(n)
+    start, end = period.utc_bounds()
+    firsts = (select(LeadEvent.to_status, LeadEvent.lead_id, TalentLead.station_id,
+                     func.min(LeadEvent.created_at).label("at"))
+              .join(TalentLead, TalentLead.id == LeadEvent.lead_id)
+              .where(LeadEvent.to_status.in_([S.ACCEPTED.value, S.REFERRED.value]))
+              .group_by(LeadEvent.to_status, LeadEvent.lead_id, TalentLead.station_id)).subquery("f")
+    for station_id, status, n in db.session.execute(
+            select(firsts.c.station_id, firsts.c.to_status, func.count(distinct(firsts.c.lead_id)))
+            .where(and_(firsts.c.at >= start, firsts.c.at < end)).group_by(firsts.c.station_id, firsts.c.to_status)):
+        part(station_id).setdefault("moved", {})[status] = _int(n)
+    for station_id, kind, country, n in db.session.execute(
+            select(Contact.station_id, Contact.kind, Contact.country, func.count())
+            .where(Contact.created_at >= start, Contact.created_at < end)
+            .group_by(Contact.station_id, Contact.kind, Contact.country)):
+        by_country = part(station_id).setdefault("contacts", {}).setdefault(kind, {})
+        by_country[country or ""] = by_country.get(country or "", 0) + _int(n)
+    return {"statuses": statuses, "categories": categories, "parts": parts}
+
+
+def set_key(station_ids) -> str:
+    return ",".join(str(s) for s in sorted(set(station_ids)))
+
+
+def times_by_set(period: Period, sets: list[tuple[int, ...]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``times`` of every station (keyed "7") and of each set of several stations in ``sets``
+    (keyed "3,7"), those with no duration left out — one statement: the durations of the
+    period's cohort, joined to a small (set, station) table and ranked per set and metric."""
+    from sqlalchemy import String, column, values
+
+    whole = Selection(period, None, None)
+    cohort = (select(TalentLead.id, TalentLead.submitted_at, TalentLead.station_id)
+              .where(*whole.lead_conditions(covered=False)).subquery("cohort"))
+    first = func.min(LeadEvent.created_at)
+    if _dialect() == "postgresql":
+        days = extract("epoch", first - cohort.c.submitted_at) / 86400.0
+    else:
+        days = func.julianday(first) - func.julianday(cohort.c.submitted_at)
+    lead_durations = (select(cohort.c.station_id, LeadEvent.to_status.label("metric"), cast(days, Float).label("days"))
+                      .join(cohort, cohort.c.id == LeadEvent.lead_id)
+                      .where(LeadEvent.to_status.in_([status for _name, status in TIMES]))
+                      .group_by(LeadEvent.to_status, LeadEvent.lead_id, cohort.c.submitted_at, cohort.c.station_id)
+                      ).cte("lead_durations")
+    single = select(cast(lead_durations.c.station_id, String).label("grp"), lead_durations.c.metric,
+                    lead_durations.c.days)
+    rows = [(set_key(s), station_id) for s in sets if len(set(s)) > 1 for station_id in sorted(set(s))]
+    if rows:
+        members = values(column("grp", String), column("station_id", Integer), name="report_sets").data(rows).cte(
+            "report_sets")
+        several = (select(members.c.grp, lead_durations.c.metric,
+                          lead_durations.c.days)
+                   .select_from(lead_durations.join(members, members.c.station_id == lead_durations.c.station_id)))
+        durations = single.union_all(several).subquery("d")
+    else:
+        durations = single.subquery("d")
+    if _dialect() == "postgresql":
+        stmt = select(durations.c.grp, durations.c.metric, func.count(),
+                      *[func.percentile_cont(p).within_group(durations.c.days) for _n, p in PERCENTILES]
+                      ).group_by(durations.c.grp, durations.c.metric)
+    else:
+        stmt = _sqlite_percentiles(durations, ("grp", "metric"))
+    found: dict[str, dict[str, tuple]] = {}
+    for grp, metric, n, *values_ in db.session.execute(stmt):
+        found.setdefault(grp, {})[metric] = (n, values_)
+    return {grp: _times_result(metrics) for grp, metrics in found.items()}
+
+
+def _times_result(found: dict[str, tuple]) -> dict[str, dict[str, Any]]:
+    result = {}
+    for name, status in TIMES:
+        n, values_ = found.get(status, (0, [None] * len(PERCENTILES)))
+        result[name] = {"count": _int(n), **{label: (round(float(v), 2) if v is not None else None)
+                                             for (label, _p), v in zip(PERCENTILES, values_)}}
+    return result
+
+
+def combine(period: Period, station_ids, kept: dict[str, Any], whole: dict[str, Any]) -> dict[str, Any] | None:
+    """The figures of ``station_ids`` as ``compute`` counted them when the snapshot ``kept``
+    (``station_parts`` with ``"times": times_by_set``) was taken, with the bureau's figures
+    ``whole`` of the same snapshot (the ranking and review deadlines are per station there).
+    ``None`` when the times of this set of stations were not kept (a set of several stations
+    that no volunteer held then, two or more of them with leads of the period)."""
+    ids = sorted(set(station_ids))
+    chosen = {str(s) for s in ids}
+    times_kept = kept.get("times", {})
+    with_times = [s for s in ids if str(s) in times_kept]
+    if len(with_times) <= 1:
+        times_ = times_kept.get(str(with_times[0])) if with_times else _times_result({})
+    else:
+        times_ = times_kept.get(set_key(ids)) or times_kept.get(set_key(with_times))
+    if times_ is None:
+        return None
+    parts = [kept.get("parts", {}).get(key, {}) for key in sorted(chosen)]
+    categories = kept.get("categories", [])
+    month_names = period.months()
+    cube: dict[tuple[str, str], int] = {}
+    months: dict[str, int] = {}
+    landed_kind: dict[str, int] = {}
+    landed_month: dict[str, int] = {}
+    moved: dict[str, int] = {}
+    contacts_kind: dict[str, int] = {}
+    contacts_country: dict[str, int] = {}
+    for part in parts:
+        for status, counts in part.get("cohort", {}).items():
+            for category, n in zip(categories, counts):
+                if n:
+                    cube[status, category] = cube.get((status, category), 0) + n
+        for m, n in zip(month_names, part.get("months", [])):
+            months[m] = months.get(m, 0) + n
+        for kind, counts in part.get("landed", {}).items():
+            for m, n in zip(month_names, counts):
+                if n:
+                    landed_kind[kind] = landed_kind.get(kind, 0) + n
+                    landed_month[m] = landed_month.get(m, 0) + n
+        for status, n in part.get("moved", {}).items():
+            moved[status] = moved.get(status, 0) + n
+        for kind, by_country in part.get("contacts", {}).items():
+            for country, n in by_country.items():
+                contacts_kind[kind] = contacts_kind.get(kind, 0) + n
+                contacts_country[country] = contacts_country.get(country, 0) + n
+    figures: dict[str, Any] = {"period": period.key}
+    by_status: dict[str, int] = {}
+    categories: dict[str, dict[str, int]] = {}
+    for (status, category), n in cube.items():
+        by_status[status] = by_status.get(status, 0) + n
+        row = categories.setdefault(category, dict.fromkeys(STAGES, 0))
+        for stage in STAGES:
+            if status in REACHED[stage]:
+                row[stage] += n
+    figures["by_status"] = by_status
+    figures["by_category"] = [{"category": c, **categories[c]} for c in sorted(categories)]
+    stations = [dict(row) for row in whole.get("by_station", []) if str(row["station_id"]) in chosen]
+    for rank, row in enumerate(stations, 1):
+        row["rank"] = rank
+    figures["by_station"] = stations
+    figures["by_region"] = by_region(stations)
+    figures["totals"] = {stage: sum(row[stage] for row in figures["by_category"]) for stage in STAGES}
+    figures["funnel"] = funnel(figures["totals"])
+    figures["landings_by_kind"] = dict(sorted(landed_kind.items()))
+    figures["by_month"] = [{"month": m, "submitted": months.get(m, 0), "landed": landed_month.get(m, 0)}
+                           for m in period.months()]
+    figures["times"] = times_
+    figures["contacts_by_kind"] = dict(sorted(contacts_kind.items()))
+    figures["contacts_by_country"] = dict(sorted(contacts_country.items(), key=lambda item: (-item[1], item[0])))
+    on_time_ = whole.get("on_time")
+    if on_time_ is not None:
+        on_time_ = {**on_time_, "by_station": [dict(row) for row in on_time_.get("by_station", [])
+                                               if str(row["station_id"]) in chosen]}
+        figures["on_time"] = on_time_
+    figures["summary"] = {
+        "contacts": sum(contacts_kind.values()),
+        "submitted": sum(by_status.values()),
+        "accepted": moved.get(S.ACCEPTED.value, 0),
+        "referred": moved.get(S.REFERRED.value, 0),
+        "landed": sum(landed_kind.values()),
+        "landed_by_kind": dict(sorted(landed_kind.items())),
+    }
+    return figures

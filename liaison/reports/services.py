@@ -71,6 +71,9 @@ class ReportView:
     sections: list[ReportSection] = field(default_factory=list)
     regions: tuple[int, ...] | None = None  # the regions whose snapshot is shown
     sections_today: bool = False  # a snapshot kept before sections were frozen: today's sections
+    # The snapshot put together from the figures kept per station (a station, a volunteer's
+    # stations); its sections (kept for the bureau and each region only) are today's.
+    stations_kept: bool = False
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.all_tables() if t.key == key), None)
@@ -154,7 +157,8 @@ def build(selection: F.Selection, *, with_sections: bool = True, regions: tuple[
         snapshot = kept.get("figures", {})
         view = ReportView(selection, snapshot, tables(snapshot), closed, True)
         view.differences = differences(view.tables, tables(live))
-        view.regions = regions if selection.station_ids is not None else None
+        view.stations_kept = bool(kept.get("per_station"))
+        view.regions = regions if selection.station_ids is not None and not view.stations_kept else None
     else:
         view = ReportView(selection, live, tables(live), closed, False)
     if with_sections:
@@ -165,21 +169,30 @@ def build(selection: F.Selection, *, with_sections: bool = True, regions: tuple[
                                             [t for s in today for t in s.tables], sections=True)
         else:
             view.sections = today
-            view.sections_today = kept is not None
+            view.sections_today = kept is not None and not view.stations_kept
     return view
 
 
 def snapshot_for(record: ReportPeriod, selection: F.Selection, regions: tuple[int, ...] | None) -> dict | None:
     """The part of a closed period's snapshot that is about ``selection``: the whole bureau's
-    (every station, every category), or the figures kept for exactly ``regions`` (every station
-    of those regions, every category); ``None`` when none was kept for it."""
+    (every station, every category); the figures kept for exactly ``regions`` (every station of
+    those regions, every category), with their sections; or else the selection's stations' figures
+    put together from those kept per station (``F.combine``; ``per_station`` marks them, they have
+    no sections). ``None`` when nothing was kept for it: a category, a snapshot taken before
+    stations were kept, a set of stations whose times were not kept (``F.combine``)."""
     if selection.category:
         return None
     if selection.station_ids is None:
         return record.snapshot
-    if not regions:
+    if regions:
+        kept = (record.snapshot.get("regions") or {}).get(region_key(regions))
+        if kept is not None:
+            return kept
+    stations = record.snapshot.get("stations")
+    if not stations:
         return None
-    return (record.snapshot.get("regions") or {}).get(region_key(regions))
+    figures = F.combine(selection.period, selection.station_ids, stations, record.snapshot.get("figures", {}))
+    return {"figures": figures, "per_station": True} if figures is not None else None
 
 
 def region_key(regions: Iterable[int]) -> str:
@@ -446,12 +459,30 @@ def region_sets() -> list[tuple[int, ...]]:
     return singles + several
 
 
+def station_sets() -> list[tuple[int, ...]]:
+    """Each set of several stations one volunteer holds (their whole scope): the selections besides
+    single stations whose times (medians do not add up) a closed period keeps."""
+    from ..models import Role
+    from ..models.user import station_membership
+
+    held: dict[int, set[int]] = {}
+    for user_id, station_id in db.session.execute(
+            select(station_membership.c.user_id, station_membership.c.station_id)
+            .join(User, User.id == station_membership.c.user_id).where(User.role == Role.VOLUNTEER)):
+        held.setdefault(user_id, set()).add(station_id)
+    return sorted({tuple(sorted(stations)) for stations in held.values() if len(stations) > 1})
+
+
 def snapshot(period: Period) -> dict[str, Any]:
-    """What closing ``period`` keeps: the whole bureau's figures and plugins' sections, and the
-    same for every region set of ``region_sets`` (keyed "3" or "3,5")."""
+    """What closing ``period`` keeps: the whole bureau's figures and plugins' sections, the same
+    for every region set of ``region_sets`` (keyed "3" or "3,5"), and every station's figures in a
+    compact, additive form (``F.station_parts``, ``F.times_by_set``: a few statements grouped by
+    station, never one per station), from which any set of stations' figures is put together."""
     whole = F.Selection(period, None, None)
     kept: dict[str, Any] = {"figures": F.compute(whole), "sections": freeze_sections(whole),
-                            "computed_at": utcnow().isoformat(timespec="seconds"), "regions": {}}
+                            "computed_at": utcnow().isoformat(timespec="seconds"), "regions": {},
+                            "stations": {**F.station_parts(period),
+                                         "times": F.times_by_set(period, station_sets())}}
     for regions in region_sets():
         stations = tuple(db.session.scalars(select(Station.id).where(Station.region_id.in_(regions))
                                             .order_by(Station.id)))
@@ -480,7 +511,7 @@ def csv_bytes(table: Table) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([neutralise(str(c)) for c in table.columns])
     for row in table.rows:
-        writer.writerow([neutralise(str(c)) if not isinstance(c, (int, float)) else c for c in row])
+        writer.writerow(["" if c is None else c if isinstance(c, (int, float)) else neutralise(str(c)) for c in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -71,8 +71,14 @@ def summary_rows(summary: dict[str, Any]) -> list[tuple[str, str, int]]:
     return rows
 
 
+def row_count(summary: dict[str, Any], tables: list[Table]) -> int:
+    """The rows of figures ``workbook`` holds: the summary's and every table's."""
+    return len(summary_rows(summary)) + sum(len(table.rows) for table in tables)
+
+
 def workbook(period: Period, summary: dict[str, Any], tables: list[Table], scope_note: str) -> bytes:
-    """The summary (both languages) and the report's tables, one sheet each."""
+    """The summary (both languages) and the report's tables — the core's and the plugins'
+    sections' (``ReportView.all_tables``) — one sheet each."""
     book = Workbook()
     sheet = book.active
     sheet.title = "汇总 Summary"

@@ -12,7 +12,7 @@ from ..pagination import keyset_page
 from ..scope import admin_region_ids
 from ..params import parse_id
 from ..permissions import roles_required
-from . import periods, services, summary
+from . import downloads, periods, services, summary
 from .figures import Selection
 from .forms import ClosePeriodForm, ReopenPeriodForm, ReportFilterForm
 
@@ -57,6 +57,8 @@ def index():
     view = services.build(selection, regions=_regions(form)) if selection is not None else None
     return render_template("reports/index.html", form=form, view=view, filters=_filters(form),
                            whole_bureau=selection is not None and services.whole_bureau(selection),
+                           can_export=selection is not None and downloads.may_download(current_user,
+                                                                                      selection.station_ids),
                            close_form=ClosePeriodForm(formdata=None, period=selection.period.key if selection else None))
 
 
@@ -67,20 +69,31 @@ def table_csv(key: str):
     if selection is None:
         return render_template("reports/index.html", form=form, view=None, filters={}, whole_bureau=False,
                                close_form=ClosePeriodForm(formdata=None))
+    downloads.require(current_user, selection.station_ids)
     view = services.build(selection, with_sections="." in key, regions=_regions(form))
     table = view.table(key)
     if table is None:
         abort(404)
+    content = services.csv_bytes(table)
+    downloads.record(current_user, downloads.REPORT_TABLE, "csv", _recorded_filters(selection, table=key),
+                     len(table.rows), selection.station_ids)
     filename = f"{key}-{selection.period.key}.csv".replace("..", "_")
-    return Response(services.csv_bytes(table), mimetype="text/csv; charset=utf-8",
+    return Response(content, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _summary_context():
+def _recorded_filters(selection: Selection, **extra: str) -> dict[str, str]:
+    """The filters a download is recorded with: the page's, the period always."""
+    from ..exports.services import clean_filters
+
+    return {**clean_filters(request.args, downloads.REPORT_FILTERS), "period": selection.period.key, **extra}
+
+
+def _summary_context(with_sections: bool = False):
     form, selection = _selection()
     if selection is None:
         return form, None, None, ""
-    view = services.build(selection, with_sections=False, regions=_regions(form))
+    view = services.build(selection, with_sections=with_sections, regions=_regions(form))
     if services.whole_bureau(selection):
         scope = _("All stations")
     else:
@@ -98,16 +111,23 @@ def summary_page():
         texts = {"zh": summary.chinese(selection.period, figures), "en": summary.english(selection.period, figures),
                  "rows": summary.summary_rows(figures)}
     return render_template("reports/summary.html", form=form, view=view, texts=texts, scope=scope,
-                           filters=_filters(form))
+                           filters=_filters(form),
+                           can_export=view is not None and downloads.may_download(current_user,
+                                                                                  selection.station_ids))
 
 
 @bp.route("/summary.xlsx")
 @login_required
 def summary_xlsx():
-    form, selection, view, scope = _summary_context()
+    form, selection, view, scope = _summary_context(with_sections=True)
     if view is None:
         return render_template("reports/summary.html", form=form, view=None, texts=None, scope="", filters={})
-    content = summary.workbook(selection.period, view.figures.get("summary", {}), view.tables, scope)
+    downloads.require(current_user, selection.station_ids)
+    figures = view.figures.get("summary", {})
+    tables = list(view.all_tables())
+    content = summary.workbook(selection.period, figures, tables, scope)
+    downloads.record(current_user, downloads.REPORT_SUMMARY, "xlsx", _recorded_filters(selection),
+                     summary.row_count(figures, tables), selection.station_ids)
     return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="summary-{selection.period.key}.xlsx"'})
 

@@ -35,6 +35,7 @@ from ..models import AuditEntry, Contact, LeadEvent, LeadStatus, Region, Station
 from ..models.choices import Role
 from ..reports import periods
 from ..reports.figures import _sqlite_percentiles
+from ..reports.charts import Table
 from ..reports.services import neutralise
 from ..scope import visible_station_ids
 
@@ -323,6 +324,26 @@ def plugin_figures(year: int, station_ids: Iterable[int], wanted=None) -> list[S
 
 # XLSX ---------------------------------------------------------------------------------------
 
+def ranked_table(year: int, cards: list[Card], extra: list[ScorecardFigure], station_label) -> Table:
+    """The ranked table (rank, station, region, figures, score, points per figure): the XLSX's
+    first sheet and the CSV are these rows."""
+    from flask_babel import gettext as _
+
+    header = [_("Rank"), _("Station"), _("Region")] + [str(label) for _k, label in FIGURES]
+    header += [str(f.label) for f in extra] + [_("Total score")] + [_("Points: %(figure)s", figure=str(label))
+                                                              for _k, label in FIGURES]
+    header += [_("Points: %(figure)s", figure=str(f.label)) for f in extra]
+    rows = []
+    for card in cards:
+        row: list[Any] = [card.rank, station_label(card), card.region]
+        row += [card.figures.get(key) for key in KEYS]
+        row += [card.plugin_figures.get(f.key, 0) for f in extra]
+        row += [card.score] + [card.points.get(key, 0.0) for key in KEYS]
+        row += [card.points.get(f.key, 0.0) for f in extra]
+        rows.append(row)
+    return Table("scorecard", str(year), header, rows, keys=[str(c.station_id) for c in cards])
+
+
 def workbook(year: int, cards: list[Card], extra: list[ScorecardFigure], weights: dict[str, float],
              station_label) -> bytes:
     """The ranked table (figures, points, score) and the weights, formula-like text neutralised."""
@@ -334,20 +355,12 @@ def workbook(year: int, cards: list[Card], extra: list[ScorecardFigure], weights
     book = Workbook()
     sheet = book.active
     sheet.title = f"{year}"
-    header = [_("Rank"), _("Station"), _("Region")] + [str(label) for _k, label in FIGURES]
-    header += [str(f.label) for f in extra] + [_("Total score")] + [_("Points: %(figure)s", figure=str(label))
-                                                              for _k, label in FIGURES]
-    header += [_("Points: %(figure)s", figure=str(f.label)) for f in extra]
-    sheet.append([neutralise(str(h)) for h in header])
+    table = ranked_table(year, cards, extra, station_label)
+    sheet.append([neutralise(str(h)) for h in table.columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for card in cards:
-        row: list[Any] = [card.rank, neutralise(station_label(card)), neutralise(card.region)]
-        row += [card.figures.get(key) for key in KEYS]
-        row += [card.plugin_figures.get(f.key, 0) for f in extra]
-        row += [card.score] + [card.points.get(key, 0.0) for key in KEYS]
-        row += [card.points.get(f.key, 0.0) for f in extra]
-        sheet.append(row)
+    for row in table.rows:
+        sheet.append([neutralise(c) if isinstance(c, str) else c for c in row])
     page = book.create_sheet(_("Weights")[:28] or "Weights")
     page.append([_("Figure"), _("Weight")])
     for key, label in FIGURES:

@@ -8,6 +8,8 @@ from ..i18n import display_name, local_today
 from ..models import Role
 from ..permissions import roles_required
 from . import services
+from ..reports import downloads
+from ..reports import services as report_services
 from ..reports.periods import MAX_YEAR, MIN_YEAR
 from .forms import WeightsForm, YearForm, field_name, for_figures
 
@@ -35,6 +37,7 @@ def _page(form: YearForm | None, year: int | None, weights_form: WeightsForm | N
     return render_template("scorecard/index.html", form=form, year=year, cards=cards, extra=extra,
                            weights=weights, weights_form=weights_form, figures=services.FIGURES,
                            ranked_view=current_user.is_hq,
+                           can_export=downloads.may_download(current_user, services.station_ids_for(current_user)),
                            # translated once, filled per cell (``|format``): not a gettext per cell
                            points_pattern=_("%(points)s pts")), status
 
@@ -46,17 +49,37 @@ def index():
     return _page(form, year)
 
 
-@bp.route("/scorecard.xlsx")
-@login_required
-def xlsx():
+def _download(fmt: str) -> Response:
+    """The scorecard's ranked table as XLSX (with the weights) or CSV: the export right over the
+    stations whose cards the user sees, and an export record."""
     form, year = _year()
     if year is None:
         return _page(form, year)
-    cards, extra = services.scorecard(year, services.station_ids_for(current_user))
-    content = services.workbook(year, cards, extra, services.weights_for(year, extra),
-                                display_name)
-    return Response(content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="scorecard-{year}.xlsx"'})
+    stations = services.station_ids_for(current_user)
+    downloads.require(current_user, stations)
+    cards, extra = services.scorecard(year, stations)
+    if fmt == "xlsx":
+        content = services.workbook(year, cards, extra, services.weights_for(year, extra), display_name)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        table = services.ranked_table(year, cards, extra, display_name)
+        table.rows = [["" if cell is None else cell for cell in row] for row in table.rows]
+        content, mimetype = report_services.csv_bytes(table), "text/csv; charset=utf-8"
+    downloads.record(current_user, downloads.SCORECARD, fmt, {"year": str(year)}, len(cards), stations)
+    return Response(content, mimetype=mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="scorecard-{year}.{fmt}"'})
+
+
+@bp.route("/scorecard.xlsx")
+@login_required
+def xlsx():
+    return _download("xlsx")
+
+
+@bp.route("/scorecard.csv")
+@login_required
+def csv():
+    return _download("csv")
 
 
 @bp.route("/weights", methods=["POST"])

@@ -21,7 +21,7 @@ from liaison.plugins import NavItem, Panel, PluginInfo, Widget
 
 from . import models  # noqa: F401  (registers the tables with the core's metadata)
 from .api import liaison_api_resources  # noqa: F401  (the REST API's resources)
-from . import services  # noqa: F401  (registers the renewal reminders with ``jobs run-due``)
+from . import services  # noqa: F401  (registers the renewal reminders and lapses with ``jobs run-due``)
 from .choices import NAME
 
 HERE = os.path.dirname(__file__)
@@ -104,10 +104,17 @@ def liaison_home_widgets(user):
 def liaison_notification_kinds():
     from liaison.notifications.kinds import NotificationKind
 
-    return [NotificationKind(
-        f"{NAME}.agreement_expiring", _l("A framework agreement is about to expire"),
-        _l("The framework agreement “%(title)s” (%(station)s) is valid until %(date)s: renew it or let it expire."),
-        Channel.EMAIL, _l("The station's volunteers and its region's admins."))]
+    recipients = _l("The station's volunteers and its region's admins.")
+    return [
+        NotificationKind(
+            f"{NAME}.agreement_expiring", _l("A framework agreement is about to expire"),
+            _l("The framework agreement “%(title)s” (%(station)s) is valid until %(date)s: renew it or let it expire."),
+            Channel.EMAIL, recipients),
+        NotificationKind(
+            f"{NAME}.membership_expiring", _l("An alliance membership is about to end"),
+            _l("The membership of “%(name)s” (%(station)s) is valid until %(date)s: record its renewal, or it lapses."),
+            Channel.EMAIL, recipients),
+    ]
 
 
 @hookimpl

@@ -137,6 +137,11 @@ class EventKind(Labelled):
     DOCUMENT_ADDED = "document_added"
     MILESTONE_ADDED = "milestone_added"
     MILESTONE_DONE = "milestone_done"
+    EDITED = "edited"
+    MILESTONE_EDITED = "milestone_edited"
+    MILESTONE_REMOVED = "milestone_removed"
+    DOCUMENT_EDITED = "document_edited"
+    DOCUMENT_REMOVED = "document_removed"
 
     @classmethod
     def _labels(cls):
@@ -146,7 +151,22 @@ class EventKind(Labelled):
             cls.DOCUMENT_ADDED: _l("Document added"),
             cls.MILESTONE_ADDED: _l("Milestone planned"),
             cls.MILESTONE_DONE: _l("Milestone completed"),
+            cls.EDITED: _l("Details edited"),
+            cls.MILESTONE_EDITED: _l("Milestone changed"),
+            cls.MILESTONE_REMOVED: _l("Milestone removed"),
+            cls.DOCUMENT_EDITED: _l("Document changed"),
+            cls.DOCUMENT_REMOVED: _l("Document removed"),
         }
+
+
+# The details an edit may change, as the timeline names them ("Details edited: title, parties").
+EDITED_FIELDS = {
+    "title": _l("title"),
+    "kind": _l("kind"),
+    "notes": _l("notes"),
+    "areas": _l("areas of cooperation"),
+    "parties": _l("parties"),
+}
 
 
 class DomesticKind(Labelled):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, InputRequired, Length, Optional, ValidationError
 
 from liaison.forms import BaseForm, CountryCode, SelectField, SelectMultipleField
@@ -68,6 +68,14 @@ class AgreementForm(BaseForm):
         self.member_ids.choices = [(m.id, f"{m.display} ({m.country})") for m in members]
 
 
+class AgreementEditForm(AgreementForm):
+    """The details of an agreement (its dates and status are the lifecycle's), with the version
+    the user saw."""
+
+    proposed_on = None
+    version = HiddenField()
+
+
 class MoveForm(BaseForm):
     move = SelectField(choices=[(name, move.label) for name, move in MOVES.items()], validators=[DataRequired()])
     version = IntegerField(validators=[InputRequired()])
@@ -83,6 +91,16 @@ class MilestoneForm(BaseForm):
     due_on = DateField(_l("Due on"), validators=[InputRequired()])
 
 
+class MilestoneEditForm(MilestoneForm):
+    version = HiddenField()
+
+
+class RemoveForm(BaseForm):
+    """Remove a part of an agreement: the version the user saw (a stale page removes nothing)."""
+
+    version = IntegerField(validators=[InputRequired()])
+
+
 class CompleteMilestoneForm(BaseForm):
     done_on = DateField(_l("Done on"), validators=[InputRequired(), not_in_future])
 
@@ -93,6 +111,10 @@ class DocumentForm(BaseForm):
     signed_on = DateField(_l("Signed on"), validators=[Optional(), not_in_future])
     url = StringField(_l("Link"), validators=[Optional(), Length(max=500), URL(message=_l("Give a web address."))],
                       description=_l("Where the document is kept, e.g. the bureau's file share."))
+
+
+class DocumentEditForm(DocumentForm):
+    version = HiddenField()
 
 
 class RecognitionForm(BaseForm):
@@ -110,6 +132,11 @@ class RecognitionForm(BaseForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.issuing_country.choices = country_choices(blank=_l("Choose a country"))
+
+
+class RemoveRecognitionForm(BaseForm):
+    confirm = BooleanField(_l("Yes, remove this entry from the catalogue."),
+                           validators=[DataRequired(message=_l("Tick the box to confirm."))])
 
 
 class ImportForm(BaseForm):

@@ -53,7 +53,7 @@ def party_count(agreement: Agreement) -> int:
 
 def _two_parties(agreement: Agreement, actor: User, data) -> None:
     if party_count(agreement) < 2:
-        raise IllegalMove(_l("An agreement is signed by at least two parties: add them first."))
+        raise IllegalMove(_l("An agreement is signed by at least two parties: add them with “Edit” first."))
 
 
 _valid_after_signing = requires_date_after(

@@ -18,6 +18,7 @@ from liaison.models import Base, Contact, Station, TimestampMixin, User, db, utc
 from liaison.search import fold, keep_search_text
 
 from .choices import (
+    EDITED_FIELDS,
     AgreementKind,
     Area,
     DocumentKind,
@@ -77,6 +78,11 @@ class Member(TimestampMixin, db.Model):
     @property
     def display(self) -> str:
         return self.name_zh or self.name
+
+    @property
+    def valid_until(self) -> date | None:
+        """The end of the latest renewal (``renewals`` loaded); ``None``: never renewed, open."""
+        return max((renewal.valid_until for renewal in self.renewals), default=None)
 
     @property
     def kind_label(self):
@@ -267,6 +273,13 @@ class AgreementEvent(db.Model):
     @property
     def kind_label(self):
         return EventKind.label_of(self.kind)
+
+    @property
+    def text_display(self) -> str | None:
+        """``text`` as shown: an edit's field names translated, any other text as written."""
+        if self.kind == EventKind.EDITED and self.text:
+            return ", ".join(str(EDITED_FIELDS.get(name, name)) for name in self.text.split(", "))
+        return self.text
 
     @property
     def from_label(self):

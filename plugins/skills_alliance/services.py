@@ -13,21 +13,20 @@ from datetime import date, timedelta
 from typing import Iterable
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import selectinload
 
 from liaison import concurrency, jobs
 from liaison.i18n import local_today
-from liaison.models import Contact, Station, StationStatus, User, db
+from liaison.models import Contact, Station, StationStatus, User, db, utcnow
 from liaison.permissions import acts_for_station
 from liaison.plugins import activation
 from liaison.scope import recordable_stations, scoped
 from liaison.scope import station_for_new as _station_for_new
 from liaison.search import contains, escape_like, fold
 
-from .choices import AREAS_BY_KIND, NAME, AgreementKind, Area, DocumentKind, DomesticKind, EventKind, Level, \
-    MemberKind, MemberStatus, Status
+from .choices import AREAS_BY_KIND, NAME, AgreementKind, DocumentKind, DomesticKind, EventKind, Level, MemberStatus, \
+    Status
 from .models import (
     Agreement,
     AgreementArea,
@@ -38,11 +37,11 @@ from .models import (
     Party,
     Recognition,
     Renewal,
-    member_contacts,
 )
 from .lifecycle import IllegalMove, apply_move
 
 REMIND_DAYS = 90  # an agreement in force is reminded of this many days before it ends
+MEMBERSHIP_REMIND_DAYS = 60  # an active membership is reminded of this many days before it ends
 MAX_PER_RUN = 1000
 
 
@@ -71,6 +70,14 @@ def may_record_any(user: User) -> bool:
         stmt = scoped(select(Station.id), Station, user, plugin=NAME).where(Station.status == StationStatus.ACTIVE)
         return db.session.scalar(stmt.limit(1)) is not None
     return bool(manageable_stations(user))
+
+
+def manageable_station_ids(user: User) -> set[int]:
+    """The ids of ``manageable_stations(user)`` (the lists' "Edit" links), for HQ in one query of ids."""
+    if getattr(user, "is_hq", False):
+        stmt = scoped(select(Station.id), Station, user, plugin=NAME).where(Station.status == StationStatus.ACTIVE)
+        return set(db.session.scalars(stmt))
+    return {station.id for station in manageable_stations(user)}
 
 
 def station_for_new(requested, user: User):
@@ -230,16 +237,11 @@ def party_choices(user: User) -> list[Member]:
                                    .order_by(Member.country, Member.name)))
 
 
-def create_agreement(station: Station, data: dict, actor: User) -> Agreement:
-    """A new agreement, "proposed", dated ``data["proposed_on"]``, with its parties (members the
-    actor sees, and home institutions by name) and areas (those of its kind). Checked before
-    anything is added to the session: bad input writes nothing."""
-    if not can_manage(actor, station):
-        raise IllegalMove(_l("You cannot record agreements for this station."))
-    today = local_today()
-    started = data.get("proposed_on") or today
-    if started > today:
-        raise IllegalMove(_l("The date cannot be in the future."), "proposed_on")
+def _agreement_values(data: dict, actor: User, parties: Iterable[int] = ()) -> dict:
+    """The checked title, kind, areas, member parties and home institutions of ``data`` (the new
+    and the edit forms alike); ``IllegalMove`` names the field. Nothing is added to the session.
+    ``parties``: the members already parties (an edit keeps them even where the actor does not see
+    them, or they have withdrawn since)."""
     kind = data.get("kind")
     areas = sorted(set(data.get("areas") or ()))
     allowed = {area.value for area in AREAS_BY_KIND.get(AgreementKind(kind), ())} if kind in set(AgreementKind) else set()
@@ -248,9 +250,10 @@ def create_agreement(station: Station, data: dict, actor: User) -> Agreement:
     if not set(areas) <= allowed:
         raise IllegalMove(_l("Choose areas of this kind of agreement."), "areas")
     member_ids = sorted(set(data.get("member_ids") or ()))
-    visible = {m.id for m in db.session.scalars(visible_members(actor).where(Member.id.in_(member_ids)))} \
-        if member_ids else set()
-    if visible != set(member_ids):
+    named = set(member_ids) - set(parties)
+    visible = {m.id for m in db.session.scalars(visible_members(actor).where(Member.id.in_(named)))} \
+        if named else set()
+    if visible != named:
         raise IllegalMove(_l("Choose members of the alliance you can see."), "member_ids")
     homes = [line.strip() for line in (data.get("home_institutions") or "").splitlines() if line.strip()]
     if len({h.casefold() for h in homes}) != len(homes):
@@ -262,16 +265,69 @@ def create_agreement(station: Station, data: dict, actor: User) -> Agreement:
                           "member_ids")
     if not member_ids:
         raise IllegalMove(_l("At least one party is a member of the alliance."), "member_ids")
-    agreement = Agreement(station_id=station.id, title=data["title"].strip(), kind=kind, status=Status.PROPOSED,
-                          status_since=started, notes=data.get("notes") or None, created_by_id=actor.id,
+    return {"title": (data.get("title") or "").strip(), "kind": kind, "areas": areas, "member_ids": member_ids,
+            "homes": homes, "notes": data.get("notes") or None}
+
+
+def create_agreement(station: Station, data: dict, actor: User) -> Agreement:
+    """A new agreement, "proposed", dated ``data["proposed_on"]``, with its parties (members the
+    actor sees, and home institutions by name) and areas (those of its kind). Checked before
+    anything is added to the session: bad input writes nothing."""
+    if not can_manage(actor, station):
+        raise IllegalMove(_l("You cannot record agreements for this station."))
+    today = local_today()
+    started = data.get("proposed_on") or today
+    if started > today:
+        raise IllegalMove(_l("The date cannot be in the future."), "proposed_on")
+    values = _agreement_values(data, actor)
+    agreement = Agreement(station_id=station.id, title=values["title"], kind=values["kind"], status=Status.PROPOSED,
+                          status_since=started, notes=values["notes"], created_by_id=actor.id,
                           updated_by_id=actor.id)
-    agreement.parties = [Party(member_id=mid) for mid in member_ids] + [Party(home_institution=h) for h in homes]
-    agreement.areas = [AgreementArea(area=area) for area in areas]
+    agreement.parties = [Party(member_id=mid) for mid in values["member_ids"]] + \
+        [Party(home_institution=h) for h in values["homes"]]
+    agreement.areas = [AgreementArea(area=area) for area in values["areas"]]
     db.session.add(agreement)
     db.session.add(AgreementEvent(agreement=agreement, actor_id=actor.id, happened_on=started,
                                   kind=EventKind.CREATED, to_status=Status.PROPOSED))
     db.session.commit()
     return agreement
+
+
+def update_agreement(agreement: Agreement, data: dict, actor: User, *, expected_version: int | None) -> list[str]:
+    """Correct an agreement's details — title, kind, areas, notes, parties — with the same checks
+    as a new one (not its status or dates: those are the lifecycle's). Returns the names of the
+    changed fields, written to the timeline; nothing is written if nothing changed or the input is
+    refused. ``agreement.station``, ``.parties`` and ``.areas`` must be loaded."""
+    concurrency.check_version(agreement, expected_version, Conflict)
+    _check_manageable(agreement, actor)
+    values = _agreement_values(data, actor, [party.member_id for party in agreement.parties if party.member_id])
+    with concurrency.commit_or_conflict(conflict=Conflict):
+        changed = [name for name in ("title", "kind", "notes") if getattr(agreement, name) != values[name]]
+        for name in changed:
+            setattr(agreement, name, values[name])
+        if [row.area for row in agreement.areas] != values["areas"]:
+            keep = {row.area: row for row in agreement.areas}
+            agreement.areas = [keep.get(area) or AgreementArea(area=area) for area in values["areas"]]
+            changed.append("areas")
+        members = {party.member_id: party for party in agreement.parties if party.member_id}
+        homes = {party.home_institution: party for party in agreement.parties if not party.member_id}
+        if set(members) != set(values["member_ids"]) or set(homes) != set(values["homes"]):
+            # Kept parties keep their rows (and ids): only those named or dropped are added or deleted.
+            agreement.parties = [members.get(mid) or Party(member_id=mid) for mid in values["member_ids"]] + \
+                [homes.get(h) or Party(home_institution=h) for h in values["homes"]]
+            changed.append("parties")
+        if changed:
+            _touch(agreement, actor)
+            # The names of the fields, translated when shown (``AgreementEvent.text_display``).
+            db.session.add(AgreementEvent(agreement_id=agreement.id, actor_id=actor.id, happened_on=local_today(),
+                                          kind=EventKind.EDITED, text=", ".join(changed)))
+    return changed
+
+
+def _touch(agreement: Agreement, actor: User) -> None:
+    """Mark the agreement changed (its row updated, its version bumped) by a change of its parts."""
+    agreement.updated_by_id = actor.id
+    agreement.updated_at = utcnow()
 
 
 def make_move(agreement: Agreement, move: str, actor: User, *, on: date | None, note: str | None,
@@ -322,18 +378,116 @@ def complete_milestone(agreement: Agreement, milestone_id: int, done_on: date, a
 
 def add_document(agreement: Agreement, data: dict, actor: User) -> Document:
     _check_manageable(agreement, actor)
+    values = _document_values(data)
+    document = Document(agreement_id=agreement.id, created_by_id=actor.id, **values)
+    db.session.add(document)
+    db.session.add(AgreementEvent(agreement_id=agreement.id, actor_id=actor.id,
+                                  happened_on=values["signed_on"] or local_today(), kind=EventKind.DOCUMENT_ADDED,
+                                  text=document.title))
+    db.session.commit()
+    return document
+
+
+def _part_of(model, agreement: Agreement, part_id: int):
+    return db.session.scalar(select(model).where(model.id == part_id, model.agreement_id == agreement.id))
+
+
+def update_milestone(agreement: Agreement, milestone_id: int, title: str, due_on: date, actor: User, *,
+                     expected_version: int | None) -> Milestone | None:
+    """Correct an open milestone's title or due date; ``None`` if it is not this agreement's. A
+    completed milestone is kept as it was (its date counts in "milestones on time"). A due date in
+    the past is refused only when it is new: rewording an overdue milestone must not fail."""
+    concurrency.check_version(agreement, expected_version, Conflict)
+    _check_manageable(agreement, actor)
+    milestone = _part_of(Milestone, agreement, milestone_id)
+    if milestone is None:
+        return None
+    if milestone.done_on is not None:
+        raise IllegalMove(_l("A completed milestone cannot be changed."))
+    title = (title or "").strip()
+    if due_on != milestone.due_on and due_on < local_today():
+        raise IllegalMove(_l("Choose today or a later date: a milestone due in the past would be overdue at once."),
+                          "due_on")
+    if (title, due_on) == (milestone.title, milestone.due_on):
+        return milestone
+    with concurrency.commit_or_conflict(conflict=Conflict):
+        before = f"{milestone.title} ({milestone.due_on.isoformat()})"
+        milestone.title, milestone.due_on = title, due_on
+        _touch(agreement, actor)
+        db.session.add(AgreementEvent(agreement_id=agreement.id, actor_id=actor.id, happened_on=local_today(),
+                                      kind=EventKind.MILESTONE_EDITED,
+                                      text=f"{before} → {title} ({due_on.isoformat()})"))
+    return milestone
+
+
+def remove_milestone(agreement: Agreement, milestone_id: int, actor: User, *,
+                     expected_version: int | None) -> Milestone | None:
+    """Remove a milestone planned by mistake; ``None`` if it is not this agreement's. A completed
+    milestone stays (it is part of the record)."""
+    concurrency.check_version(agreement, expected_version, Conflict)
+    _check_manageable(agreement, actor)
+    milestone = _part_of(Milestone, agreement, milestone_id)
+    if milestone is None:
+        return None
+    if milestone.done_on is not None:
+        raise IllegalMove(_l("A completed milestone cannot be removed."))
+    with concurrency.commit_or_conflict(conflict=Conflict):
+        db.session.delete(milestone)
+        _touch(agreement, actor)
+        db.session.add(AgreementEvent(agreement_id=agreement.id, actor_id=actor.id, happened_on=local_today(),
+                                      kind=EventKind.MILESTONE_REMOVED,
+                                      text=f"{milestone.title} ({milestone.due_on.isoformat()})"))
+    return milestone
+
+
+DOCUMENT_FIELDS = ("kind", "title", "signed_on", "url")
+
+
+def _document_values(data: dict) -> dict:
     if data.get("kind") not in {kind.value for kind in DocumentKind}:
         raise IllegalMove(_l("Choose the kind of document."), "kind")
     signed_on = data.get("signed_on")
     if signed_on and signed_on > local_today():
         raise IllegalMove(_l("The date cannot be in the future."), "signed_on")
-    document = Document(agreement_id=agreement.id, kind=data["kind"], title=data["title"].strip(),
-                        signed_on=signed_on, url=data.get("url") or None, created_by_id=actor.id)
-    db.session.add(document)
-    db.session.add(AgreementEvent(agreement_id=agreement.id, actor_id=actor.id,
-                                  happened_on=signed_on or local_today(), kind=EventKind.DOCUMENT_ADDED,
-                                  text=document.title))
-    db.session.commit()
+    return {"kind": data["kind"], "title": (data.get("title") or "").strip(), "signed_on": signed_on or None,
+            "url": data.get("url") or None}
+
+
+def update_document(agreement: Agreement, document_id: int, data: dict, actor: User, *,
+                    expected_version: int | None) -> Document | None:
+    """Correct a document's kind, title, date or link; ``None`` if it is not this agreement's."""
+    concurrency.check_version(agreement, expected_version, Conflict)
+    _check_manageable(agreement, actor)
+    document = _part_of(Document, agreement, document_id)
+    if document is None:
+        return None
+    values = _document_values(data)
+    if all(getattr(document, name) == values[name] for name in DOCUMENT_FIELDS):
+        return document
+    with concurrency.commit_or_conflict(conflict=Conflict):
+        before = document.title
+        for name in DOCUMENT_FIELDS:
+            setattr(document, name, values[name])
+        _touch(agreement, actor)
+        db.session.add(AgreementEvent(agreement_id=agreement.id, actor_id=actor.id, happened_on=local_today(),
+                                      kind=EventKind.DOCUMENT_EDITED,
+                                      text=document.title if before == document.title else f"{before} → {document.title}"))
+    return document
+
+
+def remove_document(agreement: Agreement, document_id: int, actor: User, *,
+                    expected_version: int | None) -> Document | None:
+    """Remove a document recorded by mistake; ``None`` if it is not this agreement's."""
+    concurrency.check_version(agreement, expected_version, Conflict)
+    _check_manageable(agreement, actor)
+    document = _part_of(Document, agreement, document_id)
+    if document is None:
+        return None
+    with concurrency.commit_or_conflict(conflict=Conflict):
+        db.session.delete(document)
+        _touch(agreement, actor)
+        db.session.add(AgreementEvent(agreement_id=agreement.id, actor_id=actor.id, happened_on=local_today(),
+                                      kind=EventKind.DOCUMENT_REMOVED, text=document.title))
     return document
 
 
@@ -398,8 +552,8 @@ RECOGNITION_FIELDS = ("issuing_country", "issuing_body", "name_original", "name_
                       "domestic_name", "domestic_level", "source_document", "source_date")
 
 
-def recognition_from(station: Station, data: dict, actor: User) -> Recognition:
-    """A new entry (added to the session, not committed), checked; ``IllegalMove`` names the field."""
+def _recognition_values(data: dict) -> dict:
+    """The checked fields of an entry; ``IllegalMove`` names the field."""
     values = {name: data.get(name) for name in RECOGNITION_FIELDS}
     values["issuing_country"] = (values["issuing_country"] or "").strip().upper()
     values["level"] = (values["level"] or "").strip() or None
@@ -413,7 +567,12 @@ def recognition_from(station: Station, data: dict, actor: User) -> Recognition:
         raise IllegalMove(_l("Choose the domestic level."), "domestic_level")
     if values["source_date"] is None or values["source_date"] > local_today():
         raise IllegalMove(_l("Give the date of the source document, not in the future."), "source_date")
-    record = Recognition(station_id=station.id, created_by_id=actor.id, **values)
+    return values
+
+
+def recognition_from(station: Station, data: dict, actor: User) -> Recognition:
+    """A new entry (added to the session, not committed), checked; ``IllegalMove`` names the field."""
+    record = Recognition(station_id=station.id, created_by_id=actor.id, **_recognition_values(data))
     db.session.add(record)
     return record
 
@@ -424,6 +583,23 @@ def create_recognition(station: Station, data: dict, actor: User) -> Recognition
     record = recognition_from(station, data, actor)
     db.session.commit()
     return record
+
+
+def update_recognition(record: Recognition, data: dict, actor: User) -> None:
+    """Correct an entry, with the checks of a new one. ``record.station`` must be loaded."""
+    if not can_manage(actor, record.station):
+        raise IllegalMove(_l("You cannot change this station's catalogue."))
+    for name, value in _recognition_values(data).items():
+        setattr(record, name, value)
+    db.session.commit()
+
+
+def remove_recognition(record: Recognition, actor: User) -> None:
+    """Delete an entry (recorded by mistake, or withdrawn by its source). ``record.station`` must be loaded."""
+    if not can_manage(actor, record.station):
+        raise IllegalMove(_l("You cannot change this station's catalogue."))
+    db.session.delete(record)
+    db.session.commit()
 
 
 # Renewal reminders (``flask --app liaison jobs run-due``) -------------------------------------
@@ -460,6 +636,55 @@ def renewal_reminder_job(agreement_id: int) -> int:
               "station_name_zh": station.name_zh}
     return deliver(f"{NAME}.agreement_expiring", users, station_id=station.id, params=params,
                    path=mail.app_path(f"{NAME}.agreement", agreement_id=agreement.id))
+
+
+# Memberships: valid until their latest renewal; lapsed after it, reminded before it -------------
+
+def membership_ends():
+    """Subquery: each renewed member's ``member_id`` and ``valid_until`` (its latest renewal's end).
+    A member never renewed has no end: its membership is open."""
+    return (select(Renewal.member_id, func.max(Renewal.valid_until).label("valid_until"))
+            .group_by(Renewal.member_id).subquery())
+
+
+@jobs.scheduled("skills_alliance.memberships")
+def lapse_and_remind_memberships() -> dict[str, int]:
+    """Active members whose membership ended before today become "lapsed" (a new renewal makes
+    them active again, ``add_renewal``); those ending within ``MEMBERSHIP_REMIND_DAYS`` get one
+    reminder job per member and end date. Only at stations where the plugin is on."""
+    today = local_today()
+    ends = membership_ends()
+    active = select(Member.id, ends.c.valid_until).join(ends, ends.c.member_id == Member.id).where(
+        Member.status == MemberStatus.ACTIVE, activation.active_stations_filter(NAME, Member.station_id))
+    ended = list(db.session.scalars(active.where(ends.c.valid_until < today).with_only_columns(Member.id)
+                                    .order_by(Member.id).limit(MAX_PER_RUN)))
+    if ended:
+        db.session.execute(update(Member).where(Member.id.in_(ended))
+                           .values(status=MemberStatus.LAPSED, updated_at=utcnow()))
+    ending = db.session.execute(active.where(
+        ends.c.valid_until >= today, ends.c.valid_until <= today + timedelta(days=MEMBERSHIP_REMIND_DAYS))
+        .order_by(Member.id).limit(MAX_PER_RUN)).all()
+    for member_id, valid_until in ending:
+        jobs.enqueue("skills_alliance.membership_reminder",
+                     key=f"skills_alliance_membership:{member_id}:{valid_until}", member_id=member_id)
+    return {"lapsed": len(ended), "reminded": len(ending)}
+
+
+@jobs.job("skills_alliance.membership_reminder")
+def membership_reminder_job(member_id: int) -> int:
+    from liaison.notifications import mail
+    from liaison.notifications.services import deliver, region_admin_ids, station_volunteer_ids
+
+    member = db.session.scalar(select(Member).where(Member.id == member_id).options(selectinload(Member.station)))
+    valid_until = db.session.scalar(select(func.max(Renewal.valid_until)).where(Renewal.member_id == member_id))
+    if member is None or member.status != MemberStatus.ACTIVE or valid_until is None or valid_until < local_today():
+        return 0
+    station = member.station
+    users = station_volunteer_ids(station.id) | region_admin_ids(station.region_id)
+    params = {"name": member.display, "date": valid_until.isoformat(), "station_name": station.name,
+              "station_name_zh": station.name_zh}
+    return deliver(f"{NAME}.membership_expiring", users, station_id=station.id, params=params,
+                   path=mail.app_path(f"{NAME}.member", member_id=member.id))
 
 
 def count_of(stmt: Select) -> int:

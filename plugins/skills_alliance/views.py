@@ -19,21 +19,26 @@ from liaison.scope import get_or_404
 from . import services
 from .choices import NAME, AgreementKind, Area, DomesticKind, Level, MemberKind, MemberStatus, Status
 from .forms import (
+    AgreementEditForm,
     AgreementForm,
     CompleteMilestoneForm,
+    DocumentEditForm,
     DocumentForm,
     ImportForm,
     ListFilterForm,
     MemberForm,
+    MilestoneEditForm,
     MilestoneForm,
     MoveForm,
     RecognitionForm,
+    RemoveForm,
+    RemoveRecognitionForm,
     RenewalForm,
 )
 from .imports import KEY as IMPORT_KEY
 from .imports import TARGETS as IMPORT_TARGETS
 from .lifecycle import IllegalMove, available_moves
-from .models import Agreement, AgreementEvent, Member, Milestone, Party
+from .models import Agreement, AgreementEvent, Member, Party, Recognition
 
 bp = Blueprint(NAME, __name__, url_prefix=f"/p/{NAME}", template_folder="templates")
 
@@ -246,6 +251,161 @@ def add_document(agreement_id: int):
     return _render_agreement(agreement, document_form=form, status=400)
 
 
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _conflict(exc: services.Conflict, agreement_id: int):
+    db.session.rollback()
+    flash(exc.message, "error")
+    return redirect(url_for(".agreement", agreement_id=agreement_id))
+
+
+def _load_for_correction(agreement_id: int) -> Agreement | None:
+    """The agreement to correct (404 out of scope, 403 not the user's to change); ``None`` with a
+    message if it is terminated (closed: kept as it was)."""
+    agreement = _load_for_change(agreement_id)
+    if agreement.status == Status.TERMINATED:
+        flash(_("A terminated agreement cannot be changed."), "error")
+        return None
+    return agreement
+
+
+@bp.route("/agreements/<int:agreement_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_agreement(agreement_id: int):
+    agreement = _load_for_correction(agreement_id)
+    if agreement is None:
+        return redirect(url_for(".agreement", agreement_id=agreement_id))
+    form = AgreementEditForm(obj=agreement, members=_party_members(agreement))
+    if request.method == "GET":
+        form.version.data = agreement.version
+        form.areas.data = [row.area for row in agreement.areas]
+        form.member_ids.data = [party.member_id for party in agreement.parties if party.member_id]
+        form.home_institutions.data = "\n".join(party.home_institution for party in agreement.parties
+                                                if not party.member_id)
+    if form.validate_on_submit():
+        try:
+            changed = services.update_agreement(agreement, form.data, current_user,
+                                                expected_version=_int(form.version.data))
+        except services.Conflict as exc:
+            return _conflict(exc, agreement_id)
+        except IllegalMove as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("The agreement has been saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for(".agreement", agreement_id=agreement.id))
+    return render_template(f"{NAME}/agreement_form.html", form=form, station=agreement.station,
+                           agreement=agreement), (400 if request.method == "POST" else 200)
+
+
+def _party_members(agreement: Agreement) -> list[Member]:
+    """The members the user may name, and the agreement's current members (a withdrawn member
+    stays a party until removed)."""
+    members = services.party_choices(current_user)
+    known = {member.id for member in members}
+    return members + [party.member for party in agreement.parties if party.member_id and party.member_id not in known]
+
+
+def _render_part(agreement: Agreement, form, part, kind: str, status: int = 200):
+    for form_field in form:
+        form_field.id = f"{kind}-{form_field.name}"
+    return render_template(f"{NAME}/part_form.html", agreement=agreement, form=form, part=part, kind=kind,
+                           remove_form=RemoveForm(formdata=None, version=agreement.version)), status
+
+
+@bp.route("/agreements/<int:agreement_id>/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_milestone(agreement_id: int, milestone_id: int):
+    agreement = _load_for_correction(agreement_id)
+    if agreement is None:
+        return redirect(url_for(".agreement", agreement_id=agreement_id) + "#milestones")
+    milestone = next((m for m in agreement.milestones if m.id == milestone_id), None)
+    if milestone is None:
+        abort(404)
+    if milestone.done_on is not None:
+        flash(_("A completed milestone cannot be changed."), "error")
+        return redirect(url_for(".agreement", agreement_id=agreement.id) + "#milestones")
+    form = MilestoneEditForm(obj=milestone)
+    if request.method == "GET":
+        form.version.data = agreement.version
+    if form.validate_on_submit():
+        try:
+            services.update_milestone(agreement, milestone.id, form.title.data, form.due_on.data, current_user,
+                                      expected_version=_int(form.version.data))
+        except services.Conflict as exc:
+            return _conflict(exc, agreement_id)
+        except IllegalMove as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("The milestone has been saved."), "success")
+            return redirect(url_for(".agreement", agreement_id=agreement.id) + "#milestones")
+    return _render_part(agreement, form, milestone, "milestone", 400 if request.method == "POST" else 200)
+
+
+@bp.route("/agreements/<int:agreement_id>/milestones/<int:milestone_id>/remove", methods=["POST"])
+@login_required
+def remove_milestone(agreement_id: int, milestone_id: int):
+    return _remove(agreement_id, milestone_id, services.remove_milestone, "milestones",
+                   _("The milestone has been removed."))
+
+
+@bp.route("/agreements/<int:agreement_id>/documents/<int:document_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_document(agreement_id: int, document_id: int):
+    agreement = _load_for_correction(agreement_id)
+    if agreement is None:
+        return redirect(url_for(".agreement", agreement_id=agreement_id) + "#documents")
+    document = next((d for d in agreement.documents if d.id == document_id), None)
+    if document is None:
+        abort(404)
+    form = DocumentEditForm(obj=document)
+    if request.method == "GET":
+        form.version.data = agreement.version
+    if form.validate_on_submit():
+        try:
+            services.update_document(agreement, document.id, form.data, current_user,
+                                     expected_version=_int(form.version.data))
+        except services.Conflict as exc:
+            return _conflict(exc, agreement_id)
+        except IllegalMove as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("The document has been saved."), "success")
+            return redirect(url_for(".agreement", agreement_id=agreement.id) + "#documents")
+    return _render_part(agreement, form, document, "document", 400 if request.method == "POST" else 200)
+
+
+@bp.route("/agreements/<int:agreement_id>/documents/<int:document_id>/remove", methods=["POST"])
+@login_required
+def remove_document(agreement_id: int, document_id: int):
+    return _remove(agreement_id, document_id, services.remove_document, "documents",
+                   _("The document has been removed."))
+
+
+def _remove(agreement_id: int, part_id: int, remove, anchor: str, done: str):
+    agreement = _load_for_change(agreement_id)
+    back = url_for(".agreement", agreement_id=agreement.id) + "#" + anchor
+    form = RemoveForm()
+    if not form.validate_on_submit():
+        flash(_("This action is not available. Check the agreement's current status."), "error")
+        return redirect(back)
+    try:
+        removed = remove(agreement, part_id, current_user, expected_version=form.version.data)
+    except services.Conflict as exc:
+        return _conflict(exc, agreement_id)
+    except IllegalMove as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    if removed is None:
+        abort(404)
+    flash(done, "success")
+    return redirect(back)
+
+
 # Members -----------------------------------------------------------------------------------
 
 @bp.route("/members")
@@ -300,6 +460,7 @@ def _render_member(record: Member, renewal_form=None, status: int = 200):
                                                       .with_only_columns(Agreement.id)))
         .options(selectinload(Party.agreement)))]
     return render_template(f"{NAME}/member.html", member=record, manage=manage, agreements=agreements,
+                           today=local_today(), remind_days=services.MEMBERSHIP_REMIND_DAYS,
                            renewal_form=(renewal_form or RenewalForm(formdata=None)) if manage else None), status
 
 
@@ -353,9 +514,10 @@ def recognitions():
     filters = services.RecognitionFilters(q=form.q.data or None, country=form.country.data or None,
                                           domestic_kind=form.kind.data or None)
     page = paginate(services.recognitions(current_user, filters), PER_PAGE)
-    return render_template(f"{NAME}/recognitions.html", form=form, page=page,
-                           can_create=services.may_record_any(current_user), kinds=kinds,
-                           levels=Labels(Level))
+    can_create = services.may_record_any(current_user)
+    return render_template(f"{NAME}/recognitions.html", form=form, page=page, can_create=can_create, kinds=kinds,
+                           levels=Labels(Level),
+                           editable=services.manageable_station_ids(current_user) if can_create else set())
 
 
 @bp.route("/recognitions/new", methods=["GET", "POST"])
@@ -402,3 +564,40 @@ def import_recognitions():
                     return redirect(url_for(".recognitions"))
     return render_template(f"{NAME}/import.html", form=form, station=station, problems=problems,
                            targets=IMPORT_TARGETS), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/recognitions/<int:recognition_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_recognition(recognition_id: int):
+    record = _recognition_for_change(recognition_id)
+    form = RecognitionForm(obj=record)
+    if form.validate_on_submit():
+        try:
+            services.update_recognition(record, form.data, current_user)
+        except IllegalMove as exc:
+            _field_error(form, exc)
+        else:
+            flash(_("The entry has been saved."), "success")
+            return redirect(url_for(".recognitions", q=record.name_original))
+    return render_template(f"{NAME}/recognition_form.html", form=form, station=record.station, record=record,
+                           remove_form=RemoveRecognitionForm(formdata=None)), (400 if request.method == "POST" else 200)
+
+
+@bp.route("/recognitions/<int:recognition_id>/remove", methods=["POST"])
+@login_required
+def remove_recognition(recognition_id: int):
+    record = _recognition_for_change(recognition_id)
+    remove_form = RemoveRecognitionForm()
+    if not remove_form.validate_on_submit():
+        return render_template(f"{NAME}/recognition_form.html", form=RecognitionForm(obj=record, formdata=None),
+                               station=record.station, record=record, remove_form=remove_form), 400
+    services.remove_recognition(record, current_user)
+    flash(_("The entry has been removed from the catalogue."), "success")
+    return redirect(url_for(".recognitions"))
+
+
+def _recognition_for_change(recognition_id: int) -> Recognition:
+    record = get_or_404(Recognition, recognition_id, selectinload(Recognition.station), plugin=NAME)
+    if not services.can_manage(current_user, record.station):
+        abort(403)
+    return record

@@ -97,6 +97,15 @@ def liaison_nav_items(user):
 
 
 @hookimpl
+def liaison_plugin_access(user):
+    """The members of a home service team have the pages even without a station where the plugin
+    is on (the county's own staff): every page scopes its data by the team grant (``access``)."""
+    from . import access
+
+    return True if access.team_ids(user) else None
+
+
+@hookimpl
 def liaison_panels(page, record, user):
     if page != "contact":
         return None

@@ -59,3 +59,43 @@ def get_or_404(model, ident, *options, user: User | None = None):
 
 def in_team(user: User, student: Student) -> bool:
     return student.home_team_id is not None and student.home_team_id in team_ids(user)
+
+
+def may_manage(user: User | None = None) -> bool:
+    """Who keeps the reference rows (the alliance's departments, the home service teams): HQ and
+    admins, and the regional admins of a region where the plugin is on (at the region or at one
+    of its stations)."""
+    from liaison.plugins import activation
+
+    user = user if user is not None else current_user
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_hq:
+        return True
+    if not user.is_regional_admin:
+        return False
+    snapshot = activation.current()
+    if any(snapshot.is_enabled(NAME, region_id=region_id) for region_id in scope.admin_region_ids(user)):
+        return True
+    return NAME in activation.active_for_user(user)
+
+
+def manageable_user(user: User, manager: User | None = None) -> bool:
+    """May ``manager`` add ``user`` to a team (or take them off)? HQ any account; a regional admin
+    the accounts they manage (``liaison.scope.visible_users_query``)."""
+    manager = manager if manager is not None else current_user
+    if manager.is_hq:
+        return True
+    return db.session.scalar(scope.visible_users_query(manager).where(User.id == user.id)
+                             .with_only_columns(User.id)) is not None
+
+
+def manageable_ids(user_ids, manager: User | None = None) -> frozenset[int] | None:
+    """Which of ``user_ids`` ``manager`` manages (one query); ``None``: all of them (HQ)."""
+    manager = manager if manager is not None else current_user
+    if manager.is_hq:
+        return None
+    if not user_ids:
+        return frozenset()
+    return frozenset(db.session.scalars(scope.visible_users_query(manager).where(User.id.in_(set(user_ids)))
+                                        .with_only_columns(User.id)))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from liaison.forms import BaseForm, CountryCode, SelectField
@@ -138,6 +138,23 @@ class DecideForm(BaseForm):
     decision = SelectField(choices=[("match", _l("Give a place")), ("decline", _l("No place")),
                                     ("attended", _l("Attended")), ("absent", _l("Did not attend"))],
                            validators=[DataRequired()])
+
+
+class DepartmentForm(BaseForm):
+    name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=200)],
+                          description=_l("e.g. 县人力社保局"))
+    name = StringField(_l("English name"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("e.g. County human resources and social security bureau"))
+    position = IntegerField(_l("Order"), validators=[Optional(), NumberRange(min=0, max=1000)],
+                            description=_l("Smaller numbers come first in the referral list."))
+    active = BooleanField(_l("Active: offered for referrals"), default=True)
+
+
+class TeamForm(BaseForm):
+    name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=200)],
+                          description=_l("e.g. 嘉善县"))
+    name = StringField(_l("English name"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("e.g. Jiashan County"))
 
 
 class MemberForm(BaseForm):

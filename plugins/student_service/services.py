@@ -56,6 +56,118 @@ def teams_with_members() -> list[HomeTeam]:
     return list(db.session.scalars(select(HomeTeam).options(selectinload(HomeTeam.members)).order_by(HomeTeam.name)))
 
 
+def all_departments() -> list[Department]:
+    """Every department with the number of requests referred to it (one GROUP BY), for the
+    management page: ``[(department, requests)]``."""
+    used = (select(ServiceRequest.department_id, func.count().label("n")).where(ServiceRequest.department_id.is_not(None))
+            .group_by(ServiceRequest.department_id).subquery())
+    stmt = (select(Department, func.coalesce(used.c.n, 0)).outerjoin(used, used.c.department_id == Department.id)
+            .order_by(Department.active.desc(), Department.position, Department.id))
+    return [(department, int(n)) for department, n in db.session.execute(stmt)]
+
+
+def _department_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = {"name": (data.get("name") or "").strip(), "name_zh": (data.get("name_zh") or "").strip(),
+              "position": data.get("position") or 0, "active": bool(data.get("active", True))}
+    if not values["name"]:
+        raise IllegalMove(_l("Give the department's English name."), "name")
+    if not values["name_zh"]:
+        raise IllegalMove(_l("Give the department's Chinese name."), "name_zh")
+    return values
+
+
+def _department_code(name: str) -> str:
+    """A unique code for a new department, from its English name (``talent-office``, ``talent-office-2``)."""
+    import re
+
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:30] or "department"
+    taken = set(db.session.scalars(select(Department.code).where(Department.code.like(f"{base}%"))))
+    code, n = base, 1
+    while code in taken:
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def _same_name(model, values: dict[str, Any], record_id: int | None) -> None:
+    for name in ("name", "name_zh"):
+        stmt = select(model.id).where(func.lower(getattr(model, name)) == values[name].lower())
+        if record_id is not None:
+            stmt = stmt.where(model.id != record_id)
+        if db.session.scalar(stmt.limit(1)) is not None:
+            raise IllegalMove(_l("Another one already has this name."), name)
+
+
+def create_department(data: dict[str, Any], actor: User) -> Department:
+    if not access.may_manage(actor):
+        raise IllegalMove(_l("You are not allowed to manage the service alliance."))
+    values = _department_values(data)
+    _same_name(Department, values, None)
+    department = Department(code=_department_code(values["name"]), **values)
+    db.session.add(department)
+    db.session.commit()
+    return department
+
+
+def update_department(department: Department, data: dict[str, Any], actor: User) -> Department:
+    """Rename, reorder, deactivate or reactivate. An inactive department is no longer offered for
+    referrals; the requests already referred to it keep it."""
+    if not access.may_manage(actor):
+        raise IllegalMove(_l("You are not allowed to manage the service alliance."))
+    values = _department_values(data)
+    _same_name(Department, values, department.id)
+    for name, value in values.items():
+        setattr(department, name, value)
+    db.session.commit()
+    return department
+
+
+def department_in_use(department: Department) -> bool:
+    return (db.session.scalar(select(ServiceRequest.id).where(ServiceRequest.department_id == department.id).limit(1))
+            is not None or db.session.scalar(select(RequestEvent.id).where(RequestEvent.department_id == department.id)
+                                             .limit(1)) is not None)
+
+
+def delete_department(department: Department, actor: User) -> None:
+    """Only a department no request was ever referred to; any other is deactivated instead."""
+    if not access.may_manage(actor):
+        raise IllegalMove(_l("You are not allowed to manage the service alliance."))
+    if department_in_use(department):
+        raise IllegalMove(_l("Requests were referred to this department: deactivate it instead."))
+    db.session.delete(department)
+    db.session.commit()
+
+
+def _team_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = {"name": (data.get("name") or "").strip(), "name_zh": (data.get("name_zh") or "").strip()}
+    if not values["name"]:
+        raise IllegalMove(_l("Give the county's or city's English name."), "name")
+    if not values["name_zh"]:
+        raise IllegalMove(_l("Give the county's or city's Chinese name."), "name_zh")
+    return values
+
+
+def create_team(data: dict[str, Any], actor: User) -> HomeTeam:
+    if not access.may_manage(actor):
+        raise IllegalMove(_l("You are not allowed to manage the home service teams."))
+    values = _team_values(data)
+    _same_name(HomeTeam, values, None)
+    team = HomeTeam(**values)
+    db.session.add(team)
+    db.session.commit()
+    return team
+
+
+def rename_team(team: HomeTeam, data: dict[str, Any], actor: User) -> HomeTeam:
+    if not access.may_manage(actor):
+        raise IllegalMove(_l("You are not allowed to manage the home service teams."))
+    values = _team_values(data)
+    _same_name(HomeTeam, values, team.id)
+    team.name, team.name_zh = values["name"], values["name_zh"]
+    db.session.commit()
+    return team
+
+
 def add_member(team: HomeTeam, user: User) -> bool:
     if db.session.scalar(select(team_members.c.user_id).where(team_members.c.team_id == team.id,
                                                               team_members.c.user_id == user.id)):
@@ -427,20 +539,48 @@ def programmes(kind: str | None = None, year: int | None = None) -> Select:
     return stmt.order_by(Programme.year.desc(), Programme.starts_on.desc().nulls_last(), Programme.id.desc())
 
 
-def create_programme(data: dict[str, Any], actor: User) -> Programme:
-    if not actor.is_hq:
-        raise IllegalMove(_l("Only HQ records programmes."))
-    names = ("kind", "title", "title_zh", "year", "starts_on", "ends_on", "places", "host", "fields", "location",
-             "description", "event_id")
-    values = {name: data.get(name) for name in names}
+PROGRAMME_FIELDS = ("kind", "title", "title_zh", "year", "starts_on", "ends_on", "places", "host", "fields",
+                    "location", "description", "event_id")
+
+
+def _programme_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = {name: data.get(name) for name in PROGRAMME_FIELDS}
+    values["title"] = (values["title"] or "").strip()
+    if not values["title"]:
+        raise IllegalMove(_l("Give the programme's title."), "title")
     for name in ("title_zh", "host", "fields", "location", "description"):
         values[name] = (values[name] or "").strip() or None
     if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
         raise IllegalMove(_l("The end cannot be before the start."), "ends_on")
-    programme = Programme(created_by_id=actor.id, **values)
+    return values
+
+
+def create_programme(data: dict[str, Any], actor: User) -> Programme:
+    if not actor.is_hq:
+        raise IllegalMove(_l("Only HQ records programmes."))
+    programme = Programme(created_by_id=actor.id, **_programme_values(data))
     db.session.add(programme)
     db.session.commit()
     return programme
+
+
+def update_programme(programme: Programme, data: dict[str, Any], actor: User) -> list[str]:
+    """Edit a programme (same rules as a new one). Its places cannot drop below the places
+    already given. Returns the names of the fields that changed."""
+    if not actor.is_hq:
+        raise IllegalMove(_l("Only HQ records programmes."))
+    values = _programme_values(data)
+    if values["places"] is not None:
+        given = db.session.scalar(select(func.count()).where(Application.programme_id == programme.id,
+                                                             Application.status == ApplicationStatus.MATCHED)) or 0
+        if values["places"] < given:
+            raise IllegalMove(_l("%(given)s places are already given: the programme cannot have fewer.",
+                                 given=given), "places")
+    changed = [name for name, value in values.items() if getattr(programme, name) != value]
+    for name in changed:
+        setattr(programme, name, values[name])
+    db.session.commit()
+    return changed
 
 
 def applications(user: User, programme: Programme) -> Select:

@@ -2,7 +2,10 @@
 (``access``), forms and messages here; rules and writes in ``services`` and ``workflow``.
 
 The core answers 404 for every route here when the plugin is off for all of the user's
-stations; a single student-linked record also needs the plugin on for *its* station.
+stations — unless the user is in a home service team (``liaison_plugin_access``: the county's
+staff need no station); every page then scopes its data by the team grant (``access``). A single
+student-linked record also needs the plugin on for *its* station. Departments and teams are kept
+by ``access.may_manage`` (HQ, admins, the admins of a region where the plugin is on).
 """
 from __future__ import annotations
 
@@ -19,13 +22,15 @@ from liaison.models import Contact, User, db
 from liaison.params import MAX_PAGE, paginate, parse_id
 from liaison.permissions import acts_for_station
 from liaison.scope import get_or_404 as core_get_or_404
+from liaison.scope import scoped as core_scoped
 
 from . import access, services
 from .choices import (NAME, STAGE_BADGES, ApplicationStatus, Channel, Mark, ProgrammeKind, RequestStatus,
                       ServiceKind, Stage, labels)
-from .forms import (ApplyForm, DecideForm, FilterForm, MarkForm, MemberForm, NewStudentForm, ProgrammeForm,
-                    RequestForm, RequestMoveForm, RollCallForm, StageForm, StudentForm)
-from .models import Application, HomeTeam, Programme, RequestEvent, RollCallEntry, ServiceRequest, Student, StudentEvent
+from .forms import (ApplyForm, DecideForm, DepartmentForm, FilterForm, MarkForm, MemberForm, NewStudentForm,
+                    ProgrammeForm, RequestForm, RequestMoveForm, RollCallForm, StageForm, StudentForm, TeamForm)
+from .models import (Application, Department, HomeTeam, Programme, RequestEvent, RollCallEntry, ServiceRequest, Student,
+                     StudentEvent)
 from .workflow import REQUEST_WORKFLOW, STAGE_WORKFLOW, IllegalMove
 
 bp = Blueprint(NAME, __name__, url_prefix=f"/p/{NAME}", template_folder="templates", static_folder="static")
@@ -34,8 +39,20 @@ PER_PAGE = 25
 T = NAME + "/"
 
 
+@bp.context_processor
+def _template_helpers():
+    return {"student_service_may_manage": access.may_manage}
+
+
 def _hq_only() -> None:
     if not current_user.is_hq:
+        abort(403)
+
+
+def _managers_only() -> None:
+    """The alliance's departments and the home teams: HQ, admins and the regional admins of a
+    region where the plugin is on (``access.may_manage``)."""
+    if not access.may_manage(current_user):
         abort(403)
 
 
@@ -127,7 +144,11 @@ def _render_student(student: Student, stage_form: StageForm | None = None, statu
                                                on=local_today())
         for f in stage_forms[move.name]:
             f.id = f"{move.name}-{f.name}"
+    # Through the team grant alone the contact page is not theirs (the station's): no link to a 404.
+    contact_link = not access.in_team(current_user, student) or db.session.scalar(
+        core_scoped(select(Contact.id).where(Contact.id == contact.id), Contact)) is not None
     return render_template(T + "student.html", student=student, contact=contact, team=team, events=events,
+                           contact_link=contact_link,
                            requests=requests_, moves=moves, stage_forms=stage_forms, today=local_today(),
                            may_edit=services.may_edit(current_user, student), label_stage=Stage.label_of,
                            open_move=stage_form.move.data if stage_form is not None else None), status
@@ -249,9 +270,9 @@ def _render_request(service_request: ServiceRequest, move_form: RequestMoveForm 
             f.id = f"{move.name}-{f.name}"
     events = db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == service_request.id)
                                 .options(selectinload(RequestEvent.actor)).order_by(RequestEvent.id)).all()
-    department_names = {d.id: d for d in departments}
+    department_names = {d.id: d for d in services.departments(active_only=False)}  # the history's, inactive too
     return render_template(T + "request.html", req=service_request, moves=moves, forms=forms, events=events,
-                           departments=department_names, today=local_today(), label_status=RequestStatus.label_of,
+                           departments=department_names, no_department=not departments, today=local_today(), label_status=RequestStatus.label_of,
                            open_move=move_form.move.data if move_form is not None else None), status
 
 
@@ -418,6 +439,24 @@ def programme_new():
     return render_template(T + "programme_form.html", form=form)
 
 
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@login_required
+def programme_edit(programme_id: int):
+    _hq_only()
+    record = _load_programme(programme_id)
+    form = ProgrammeForm(obj=record, events=services.event_choices())
+    if form.validate_on_submit():
+        try:
+            services.update_programme(record, form.data, current_user)
+        except IllegalMove as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            flash(_("The programme has been saved."), "success")
+            return redirect(url_for(".programme", programme_id=record.id))
+    return render_template(T + "programme_form.html", form=form, programme=record)
+
+
 def _load_programme(programme_id) -> Programme:
     record = db.session.get(Programme, parse_id(programme_id) or 0)
     if record is None:
@@ -472,37 +511,152 @@ def application_decide(application_id: int):
     return redirect(url_for(".programme", programme_id=application.programme_id))
 
 
+# The service alliance's departments ------------------------------------------------------------------
+
+@bp.route("/departments", methods=["GET", "POST"])
+@login_required
+def departments():
+    """The departments requests are referred to, and a form for a new one."""
+    _managers_only()
+    form = DepartmentForm()
+    if form.validate_on_submit():
+        try:
+            department = services.create_department(form.data, current_user)
+        except IllegalMove as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            flash(_("The department “%(name)s” has been added.", name=department.name_zh), "success")
+            return redirect(url_for(".departments"))
+    return render_template(T + "departments.html", rows=services.all_departments(), form=form)
+
+
+def _load_department(department_id) -> Department:
+    record = db.session.get(Department, parse_id(department_id) or 0)
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.route("/departments/<int:department_id>/edit", methods=["GET", "POST"])
+@login_required
+def department_edit(department_id: int):
+    _managers_only()
+    record = _load_department(department_id)
+    form = DepartmentForm(obj=record)
+    if form.validate_on_submit():
+        try:
+            services.update_department(record, form.data, current_user)
+        except IllegalMove as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            flash(_("The department has been saved."), "success")
+            return redirect(url_for(".departments"))
+    return render_template(T + "department_form.html", form=form, department=record,
+                           in_use=services.department_in_use(record))
+
+
+@bp.route("/departments/<int:department_id>/delete", methods=["POST"])
+@login_required
+def department_delete(department_id: int):
+    _managers_only()
+    record = _load_department(department_id)
+    try:
+        services.delete_department(record, current_user)
+    except IllegalMove as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for(".department_edit", department_id=record.id))
+    flash(_("The department has been deleted."), "success")
+    return redirect(url_for(".departments"))
+
+
 # Home service teams ---------------------------------------------------------------------------------
+
+def _render_teams(form: MemberForm | None = None, form_team: int | None = None, team_form: TeamForm | None = None,
+                  status: int = 200):
+    teams_ = services.teams_with_members()
+    manageable = access.manageable_ids([user.id for team in teams_ for user in team.members])
+    return render_template(T + "teams.html", teams=teams_, manageable=manageable,
+                           form=form or MemberForm(formdata=None), form_team=form_team,
+                           team_form=team_form or TeamForm(formdata=None)), status
+
+
+def _load_team(team_id) -> HomeTeam:
+    record = db.session.get(HomeTeam, parse_id(team_id) or 0)
+    if record is None:
+        abort(404)
+    return record
+
 
 @bp.route("/teams")
 @login_required
 def teams():
-    _hq_only()
-    return render_template(T + "teams.html", teams=services.teams_with_members(), form=MemberForm(formdata=None))
+    _managers_only()
+    return _render_teams()
+
+
+@bp.route("/teams/new", methods=["POST"])
+@login_required
+def team_new():
+    _managers_only()
+    form = TeamForm()
+    if form.validate_on_submit():
+        try:
+            team = services.create_team(form.data, current_user)
+        except IllegalMove as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            flash(_("The team “%(name)s” has been created.", name=team.name_zh), "success")
+            return redirect(url_for(".teams") + f"#team-{team.id}")
+    return _render_teams(team_form=form, status=400)
+
+
+@bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
+@login_required
+def team_edit(team_id: int):
+    _managers_only()
+    team = _load_team(team_id)
+    form = TeamForm(obj=team)
+    if form.validate_on_submit():
+        try:
+            services.rename_team(team, form.data, current_user)
+        except IllegalMove as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            flash(_("The team has been renamed."), "success")
+            return redirect(url_for(".teams") + f"#team-{team.id}")
+    return render_template(T + "team_form.html", form=form, team=team)
 
 
 @bp.route("/teams/<int:team_id>/members", methods=["POST"])
 @login_required
 def team_add(team_id: int):
-    _hq_only()
-    team = db.session.get(HomeTeam, team_id) or abort(404)
+    _managers_only()
+    team = _load_team(team_id)
     form = MemberForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
-        if user is None:
+        if user is None or not access.manageable_user(user):  # an account one may not manage: as if unknown
             form.email.errors = [_("No account has this e-mail address.")]
         else:
             services.add_member(team, user)
             flash(_("%(name)s is now a member of the team.", name=user.name), "success")
             return redirect(url_for(".teams"))
-    return render_template(T + "teams.html", teams=services.teams_with_members(), form=form, form_team=team.id), 400
+    return _render_teams(form, team.id, status=400)
 
 
 @bp.route("/teams/<int:team_id>/members/<int:user_id>/remove", methods=["POST"])
 @login_required
 def team_remove(team_id: int, user_id: int):
-    _hq_only()
-    team = db.session.get(HomeTeam, team_id) or abort(404)
+    _managers_only()
+    team = _load_team(team_id)
+    user = db.session.get(User, user_id)
+    if user is None or not access.manageable_user(user):
+        abort(404)
     if services.remove_member(team, user_id):
         flash(_("The member has been removed from the team."), "success")
     return redirect(url_for(".teams"))

@@ -39,6 +39,16 @@ def number_near(page, label: str) -> int:
     return int(re.sub(r"[^\d]", "", text.replace(label, "")) or 0)
 
 
+def chart_drawn(page, where: str) -> None:
+    """The first server-drawn chart (``svg.report-chart``) inside ``where`` is visible, has a size
+    and draws its bars or points."""
+    chart = page.locator(f"{where} svg.report-chart").first
+    expect(chart).to_be_visible()
+    box = chart.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 20, box
+    assert chart.locator("rect[data-value], circle[data-value]").count() > 0
+
+
 # --- steps shared by the journeys ---------------------------------------------------------------
 
 def volunteer_writes_lead(v, contact: str, summary: str, *, keyboard: bool = False) -> str:
@@ -184,6 +194,19 @@ def test_hq_reviews_refers_and_records_landing_on_a_desktop_in_chinese(journey):
     assert number_near(page, h.t("Landed")) == home_landed + 1
     h.nav("Reports", "report-after")
     assert report_figure(page, h.t("Landed")) == report_landed + 1
+
+    # The charts render on the report and on HQ's home page, in both languages.
+    chart_drawn(page, ".report-chart-box")
+    h.goto("/", "home-charts-zh")
+    chart_drawn(page, ".dashboard-chart")
+    h.open_menu()
+    with page.expect_navigation():
+        page.get_by_role("button", name="English").click()
+    h.locale = "en"
+    h.check("home-charts-en")
+    chart_drawn(page, ".dashboard-chart")
+    h.nav("Reports", "report-charts-en")
+    chart_drawn(page, ".report-chart-box")
 
 
 # --- journey 3 ----------------------------------------------------------------------------------

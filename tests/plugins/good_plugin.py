@@ -100,6 +100,15 @@ def liaison_home_widgets(user):
     return [Widget("Fixture widget", f"widget for {user.email}")]
 
 
+GRANTED: dict[str, object] = {}  # e-mail -> what liaison_plugin_access answers for the account
+
+
+@hookimpl
+def liaison_plugin_access(user):
+    CALLS.append(("plugin_access", user.email))
+    return GRANTED.get(user.email)
+
+
 @hookimpl
 def liaison_export_columns(export):
     return [ExportColumn("fixture", "Fixture column", lambda record: f"fx-{record.id}")]
