@@ -245,7 +245,7 @@ def programme(programme_id: int):
     """A programme's page: the programme, its applications (with the student), the counts by
     status (one GROUP BY) and, for an internship, up to 20 students abroad or returned whose field
     matches one of the programme's and who have not applied (the matching query)."""
-    rows = query("SELECT id, kind, title, title_zh, year, places, host, fields FROM student_service_programmes "
+    rows = query("SELECT id, kind, title, title_zh, year, places, host FROM student_service_programmes "
                  "WHERE id = ?", (programme_id,))
     if not rows:
         abort(404)
@@ -255,15 +255,18 @@ def programme(programme_id: int):
                          "WHERE a.programme_id = ? ORDER BY a.id", (programme_id,))
     counts = query("SELECT status, count(*) FROM student_service_applications WHERE programme_id = ? GROUP BY status",
                    (programme_id,))
-    fields = [f.strip().lower() for f in (rows[0][7] or "").split(",") if f.strip()]
+    fields = [row[0] for row in query("SELECT field FROM student_service_programme_fields WHERE programme_id = ? "
+                                      "ORDER BY position", (programme_id,))]
+    rows = [(*rows[0], ", ".join(fields))]
     candidates = []
     if rows[0][1] == "internship" and fields:
-        matches = " OR ".join(["lower(s.field) LIKE ?"] * len(fields))
         candidates = query("SELECT s.id, c.name, s.school, s.field, st.name FROM student_service_students s "
                            "JOIN contacts c ON c.id = s.contact_id JOIN stations st ON st.id = s.station_id "
-                           f"WHERE ({matches}) AND s.stage IN ('abroad', 'returned') AND s.id NOT IN "
+                           "WHERE EXISTS (SELECT 1 FROM student_service_programme_fields f WHERE f.programme_id = ? "
+                           "AND lower(s.field) LIKE '%%' || lower(f.field) || '%%') "
+                           "AND s.stage IN ('abroad', 'returned') AND s.id NOT IN "
                            "(SELECT student_id FROM student_service_applications WHERE programme_id = ?) "
-                           "ORDER BY s.id LIMIT 20", (*[f"%{f}%" for f in fields], programme_id))
+                           "ORDER BY s.id LIMIT 20", (programme_id, programme_id))
     return render_template_string(PAGE, title="Programme", counts=counts, next_url=None, tables=[
         ("Programme", ["#", "kind", "title", "title_zh", "year", "places", "host", "fields"], rows),
         ("Applications", ["#", "status", "attended", "student", "school", "station"], applications),

@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import inspect, insert, text  # noqa: E402
 
-GENERATOR_VERSION = 7  # 3: contacts carry a lawful basis for passing their profile to HQ; 4: the alliance plugin; 5: demands
+GENERATOR_VERSION = 8  # 3: contacts carry a lawful basis for passing their profile to HQ; 4: the alliance plugin; 5: demands
 # 6: the student-service plugin (students, a roll call); 7: its service requests and internships
+# 8: the internships' fields as rows (student_service_programme_fields)
 SEED = 20261126
 PASSWORD = "bench-password-123"
 HQ_EMAIL = "hq@bench.example"
@@ -516,9 +517,12 @@ def populate_student_service(stations: int) -> None:
                                  "due_on": today + timedelta(days=(k % 8) * 7 - 14), "version": 1,
                                  "created_at": NOW, "updated_at": NOW} for k, (sid, station_id) in enumerate(rows)])
     _insert(ss.Programme, [{"kind": "internship", "title": f"Summer internship {n}", "year": today.year, "places": 50,
-                            "host": f"Host enterprise {n}", "fields": ", ".join(fields[n:n + 2]), "created_at": NOW}
-                           for n in range(3)])
-    programme = db.session.scalar(select(ss.Programme.id).order_by(ss.Programme.id).limit(1))
+                            "host": f"Host enterprise {n}", "created_at": NOW} for n in range(3)])
+    programme_ids = db.session.scalars(select(ss.Programme.id).order_by(ss.Programme.id)).all()
+    _insert(ss.ProgrammeField, [{"programme_id": pid, "field": value, "position": position}
+                                for n, pid in enumerate(programme_ids)
+                                for position, value in enumerate(dict.fromkeys(fields[n:n + 2]))])
+    programme = programme_ids[0]
     _insert(ss.Application, [{"programme_id": programme, "student_id": sid, "station_id": station_id,
                               "status": "applied", "created_at": NOW} for sid, station_id in rows[::10]])
     db.session.commit()

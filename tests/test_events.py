@@ -877,3 +877,26 @@ def test_duplicate_registration_recognised_by_phone(app, client, world):
         rows = db.session.scalars(select(EventRegistration).where(EventRegistration.event_id == event_id)).all()
         assert len(rows) == 1 and rows[0].name == "Le Thi Hoa" and rows[0].phone_e164 == "+84912345678"
         assert db.session.get(Event, event_id).seats_taken == 1
+
+
+def test_the_door_list_pages_through_every_registration(app, client, world, login, monkeypatch):
+    """No registration is cut off at the door: the list comes in keyset pages (liaison.pagination)."""
+    from liaison.events import views
+
+    monkeypatch.setattr(views, "CHECKIN_PAGE", 2)
+    with app.app_context():
+        event_id = _event(world)
+        slug = db.session.get(Event, event_id).slug
+    names = ["Anh Tran", "Binh Le", "Chau Pham", "Dung Vo", "Em Ngo"]
+    for index, name in enumerate(names):
+        assert _register(client, slug, name=name, name_original="", email=f"p{index}@example.org").status_code == 302
+    login("vol_hanoi")
+    seen, url = [], f"/events/{event_id}/check-in"
+    for _ in range(len(names)):
+        page = client.get(url).get_data(as_text=True)
+        seen += [name for name in names if name in page]
+        found = re.search(r'href="([^"]*after=[^"]*)"', page)
+        if not found:
+            break
+        url = found.group(1).replace("&amp;", "&")
+    assert seen == names

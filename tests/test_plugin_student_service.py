@@ -14,8 +14,8 @@ from liaison.models import Contact, Notification, User, db
 from liaison.plugins import activation
 from plugins.student_service import services
 from plugins.student_service.choices import NAME, Mark, Stage
-from plugins.student_service.models import (Application, Department, HomeTeam, Programme, RollCall, RollCallEntry,
-                                            ServiceRequest, Student, StudentEvent, team_members)
+from plugins.student_service.models import (Application, Department, HomeTeam, Programme, ProgrammeField, RollCall,
+                                            RollCallEntry, ServiceRequest, Student, StudentEvent, team_members)
 
 BASE = f"/p/{NAME}"
 
@@ -576,6 +576,8 @@ def test_demo_data_loads_twice(app, world):
                          "ends_on": "2026-07-01"}, "ends_on", 'value="Haiyan"'),
     ("/programmes/new", {"kind": "lecture", "title": "Haiyan", "year": "2026", "event_id": "999999"}, "event_id",
      'value="Haiyan"'),
+    ("/programmes/new", {"kind": "internship", "title": "Haiyan", "year": "2026", "fields": "AI, " + "x" * 121},
+     "fields", 'value="Haiyan"'),
 ])
 def test_bad_hq_form_input_writes_nothing(app, world, on, login, path, data, field, kept):
     response = login("hq").post(BASE + path, data=data)
@@ -765,9 +767,10 @@ def test_hq_edits_a_programme_with_the_same_rules(app, world, on, login):
     assert 'value="Haiyan"' in page and "Edit programme" in page
     assert f"/programmes/{pid}/edit" in client.get(f"{BASE}/programmes/{pid}").get_data(as_text=True)
     assert client.post(f"{BASE}/programmes/{pid}/edit", data=form).status_code == 302
-    record = load(app, Programme, pid)
-    assert (record.title, record.places, record.host, record.field_list) == (
-        "Haiyan 2026", 3, "Jiashan Robotics", ["engineering", "design"])
+    with app.app_context():
+        record = db.session.get(Programme, pid, options=[selectinload(Programme.field_rows)])
+        assert (record.title, record.places, record.host, record.field_list) == (
+            "Haiyan 2026", 3, "Jiashan Robotics", ["engineering", "design"])
     # Bad input: the message next to the field, what was typed kept, nothing written.
     for data, field in (({"places": "0"}, "places"), ({"year": "20x6"}, "year"), ({"kind": "party"}, "kind"),
                         ({"starts_on": "2026-07-10", "ends_on": "2026-07-01"}, "ends_on"),
@@ -784,6 +787,63 @@ def test_hq_edits_a_programme_with_the_same_rules(app, world, on, login):
     assert response.status_code == 200 and 'id="places-errors"' in response.get_data(as_text=True)
     assert load(app, Programme, pid).title == "Haiyan 2026"
     assert client.get(f"{BASE}/programmes/999999/edit").status_code == 404
+
+
+def field_rows(app, pid) -> list[tuple[str, int]]:
+    with app.app_context():
+        return [tuple(row) for row in db.session.execute(
+            select(ProgrammeField.field, ProgrammeField.position).where(ProgrammeField.programme_id == pid)
+            .order_by(ProgrammeField.position))]
+
+
+def test_a_programmes_fields_are_rows_and_matching_reads_them(app, world, on, login, count_queries):
+    robotics = make_student(app, world, field="Robotics engineering")
+    design = make_student(app, world, name="Zhang Wei", field="industrial design")
+    percent = make_student(app, world, name="Li Na", field="100% cotton")
+    client = login("hq")
+    response = client.post(f"{BASE}/programmes/new", data={
+        "kind": "internship", "title": "Haiyan", "year": "2026", "fields": " robotics，AI、ai; Design ；, "})
+    assert response.status_code == 302
+    pid = int(response.headers["Location"].rsplit("/", 1)[1])
+    # Every separator of Chinese and Western typing; repeats (ignoring case) and blanks dropped.
+    assert field_rows(app, pid) == [("robotics", 0), ("AI", 1), ("Design", 2)]
+    assert 'value="robotics, AI, Design"' in client.get(f"{BASE}/programmes/{pid}/edit").get_data(as_text=True)
+    with app.app_context():
+        hq = db.session.get(User, world.users["hq"])
+        programme = db.session.get(Programme, pid)
+        with count_queries() as queries:
+            matched = services.matching_students(hq, programme)
+        # The fields are matched in the students' statement itself, whatever their number.
+        reading = [q for q in queries.statements if "student_service_programme_fields" in q]
+        assert len(reading) == 1 and "FROM student_service_students" in reading[0]
+        assert {s.id for s in matched} == {robotics, design}
+        # The rows are what matching reads: change them behind the model's back.
+        db.session.execute(ProgrammeField.__table__.delete().where(ProgrammeField.programme_id == pid))
+        db.session.execute(ProgrammeField.__table__.insert().values(programme_id=pid, field="% cotton", position=0))
+        db.session.commit()
+        assert [s.id for s in services.matching_students(hq, db.session.get(Programme, pid))] == [percent]
+        # A wildcard in a field matches itself, not every student.
+        db.session.execute(ProgrammeField.__table__.update().values(field="_"))
+        db.session.commit()
+        assert services.matching_students(hq, db.session.get(Programme, pid)) == []
+    page = client.get(f"{BASE}/programmes/{pid}").get_data(as_text=True)
+    assert "Students whose field matches" not in page and '<dd class="col-sm-8">_</dd>' in page
+    # An edit replaces the rows (same text re-spaced: nothing changes); no field: no rows.
+    form = {"kind": "internship", "title": "Haiyan", "year": "2026", "fields": "robotics ,  design"}
+    assert client.post(f"{BASE}/programmes/{pid}/edit", data=form).status_code == 302
+    assert field_rows(app, pid) == [("robotics", 0), ("design", 1)]
+    with app.test_request_context():
+        changed = services.update_programme(db.session.get(Programme, pid),
+                                            {**form, "year": 2026, "fields": "robotics，design"},
+                                            db.session.get(User, world.users["hq"]))
+        assert "fields" not in changed
+    assert client.post(f"{BASE}/programmes/{pid}/edit", data={**form, "fields": ""}).status_code == 302
+    assert field_rows(app, pid) == []
+    with app.app_context():
+        assert services.matching_students(db.session.get(User, world.users["hq"]), db.session.get(Programme, pid)) == []
+        db.session.delete(db.session.get(Programme, pid))
+        db.session.commit()
+        assert db.session.scalar(select(func.count()).select_from(ProgrammeField)) == 0
 
 
 # A home county's staff without a station ----------------------------------------------------------

@@ -312,6 +312,24 @@ def test_edit_contact(app, client, login, world):
                                                                           world.users["vol_hanoi"])
 
 
+def test_a_contact_changed_since_the_form_was_opened_is_not_overwritten(app, client, login, world):
+    """Two people edit the same contact: the second save, from a form opened before the first was
+    saved, changes nothing and says so (contacts carry the last change's time they showed)."""
+    import re
+
+    login("vol_hanoi")
+    contact = world.contacts["hanoi"]
+    page = client.get(f"/contacts/{contact}/edit").get_data(as_text=True)
+    seen = re.search(r'name="seen" type="hidden" value="([^"]*)"', page).group(1)
+    assert seen
+    first = client.post(f"/contacts/{contact}/edit", data={**CONTACT, "seen": seen, "organisation": "First save"})
+    assert first.status_code == 302
+    stale = client.post(f"/contacts/{contact}/edit", data={**CONTACT, "seen": seen, "organisation": "Second save"},
+                        follow_redirects=True)
+    assert "Someone else changed this record" in stale.get_data(as_text=True)
+    assert get(app, Contact, contact).organisation == "First save"
+
+
 # Leads -------------------------------------------------------------------------------------
 
 LEAD = {"category": "return_startup", "field": "新能源汽车", "summary": "A battery engineer who wants to start up.",

@@ -49,6 +49,10 @@ class ContactForm(BaseForm):
     confirm_duplicate = BooleanField(_l("Save anyway: this is a different contact"))
     submission_token = HiddenField()
 
+    # The time of the last change the editor saw (contacts have no version column): a change
+    # saved since makes the save a conflict (liaison.contacts.services.update_contact).
+    seen = HiddenField()
+
     def __init__(self, *args, phone_region: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = country_choices(blank="—")

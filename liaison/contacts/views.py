@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -121,6 +122,14 @@ def detail(contact_id: int):
     return page
 
 
+def _seen(value: str | None):
+    """The last-change time the edit form carried (``None``: not sent or unreadable — not checked)."""
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(contact_id: int):
@@ -134,6 +143,8 @@ def edit(contact_id: int):
     form_class = plugins.extend_form(ContactForm, "contact", contact.station)
     form = form_class(obj=prefill(contact), data=plugins.form_data("contact", contact) if request.method == "GET" else None,
                       phone_region=contact.station.country)
+    if request.method == "GET":
+        form.seen.data = contact.updated_at.isoformat() if contact.updated_at else ""
     # Fields the user sees masked are shown masked, not sent, and keep their stored values.
     locked = masking.masker().hidden_fields(contact)
     for name in locked:
@@ -144,7 +155,12 @@ def edit(contact_id: int):
         duplicates, elsewhere = check.contacts, check.elsewhere
         masking.masker().prefetch(duplicates)
         if not check or form.confirm_duplicate.data:
-            services.update_contact(contact, form.data, current_user, plugins.plugin_field_data(form))
+            try:
+                services.update_contact(contact, form.data, current_user, plugins.plugin_field_data(form),
+                                        expected_updated_at=_seen(form.seen.data))
+            except services.Conflict as exc:
+                flash(exc.message, "error")
+                return redirect(url_for("contacts.detail", contact_id=contact.id))
             flash(_("The contact has been saved."), "success")
             return redirect(url_for("contacts.detail", contact_id=contact.id))
     page = render_template("contacts/form.html", form=form, contact=contact, station=contact.station,

@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -642,7 +642,9 @@ def counts(event: Event) -> dict[str, int]:
     return result
 
 
-def registrations(event: Event, *, q: str | None = None, status: str | None = None, limit: int = 500):
+def registrations(event: Event, *, q: str | None = None, status: str | None = None) -> Select:
+    """The event's registrations (searched by name in any script, by status), in the door's order
+    (sort name, then id: a keyset order — liaison.pagination)."""
     from ..search import fold
 
     stmt = select(EventRegistration).where(EventRegistration.event_id == event.id)
@@ -653,7 +655,7 @@ def registrations(event: Event, *, q: str | None = None, status: str | None = No
         stmt = stmt.where(EventRegistration.search_text.like(f"%{escape_like(folded)}%", escape="\\"))
     if status in {s.value for s in A}:
         stmt = stmt.where(EventRegistration.status == status)
-    return list(db.session.scalars(stmt.order_by(EventRegistration.sort_name, EventRegistration.id).limit(limit)))
+    return stmt.order_by(EventRegistration.sort_name, EventRegistration.id)
 
 
 # Confirming public registrations and walk-ins as contacts ------------------------------------

@@ -24,6 +24,7 @@ from .forms import (EventForm, EventLeadForm, InviteForm, LinkForm, MoveForm, Ou
 from .models import AttendanceStatus, Event, EventStatus, Organiser
 
 bp = Blueprint("events", __name__, url_prefix="/events")
+CHECKIN_PAGE = 100  # registrations a page at the door (keyset pages; search finds anyone)
 
 
 @bp.app_template_global()
@@ -313,9 +314,10 @@ def checkin(event_id):
     event = _load(event_id, manage=True)
     q = request.args.get("q", "")[:200]
     status = request.args.get("status", "")
-    rows = services.registrations(event, q=q or None, status=status or None)
+    page = keyset_page(services.registrations(event, q=q or None, status=status or None), per_page=CHECKIN_PAGE)
+    rows = page.items
     stations = services.filing_stations(event, current_user)
-    return render_template("events/checkin.html", event=event, rows=rows, q=q, status=status,
+    return render_template("events/checkin.html", event=event, rows=rows, page=page, q=q, status=status,
                            counts=services.counts(event), statuses=AttendanceStatus, status_form=StatusForm(),
                            may_confirm=bool(stations), check_in_open=services.check_in_open(event),
                            lead_ids=services.lead_registration_ids(event, current_user, rows, stations))

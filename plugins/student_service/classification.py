@@ -42,7 +42,8 @@ PERSONAL_FIELDS: dict[str, Sensitivity] = {
     **_table("roll_call_entries", id=N, roll_call_id=N, student_id=N, station_id=N, mark=S, channel=P, note=S,
              marked_at=N, marked_by_id=N),
     **_table("programmes", id=N, kind=N, title=N, title_zh=N, year=N, starts_on=N, ends_on=N, places=N, host=N,
-             fields=N, location=N, description=N, event_id=N, created_by_id=N, created_at=N),
+             location=N, description=N, event_id=N, created_by_id=N, created_at=N),
+    **_table("programme_fields", programme_id=N, field=N, position=N),
     **_table("applications", id=N, programme_id=N, student_id=N, station_id=N, status=P, attended=P,
              created_by_id=N, created_at=N, decided_at=N),
 }

@@ -7,16 +7,19 @@ entries and programme applications (each carries the student's ``station_id``) l
 records. A student may also belong to a **home service team** (their home county or city,
 ``HomeTeam``): the team's members see and serve the team's students wherever they study
 (``access.py``). Departments of the service alliance, teams, roll calls and programmes are the
-home side's own rows, not station-owned. Relationships are ``lazy="raise"``.
+home side's own rows, not station-owned. The fields a programme suits are rows
+(``ProgrammeField``), matched against students' fields in SQL. Relationships are ``lazy="raise"``.
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, inspect,
+                        select)
+from sqlalchemy.orm import Mapped, attributes, mapped_column, object_session, relationship
 
 from liaison.models import Base, Contact, Station, TimestampMixin, User, db, utcnow
+from liaison.models.contact import split_list
 from liaison.models.choices import Labelled
 
 from .choices import (STAGE_BADGES, ApplicationStatus, Channel, Level, Mark, ProgrammeKind, RequestStatus,
@@ -281,7 +284,6 @@ class Programme(db.Model):
     ends_on: Mapped[date | None]
     places: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(200))  # the internship's host enterprise
-    fields: Mapped[str | None] = mapped_column(String(300))  # the fields it suits, "a, b"
     location: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     # Optionally the core's event (``liaison.events``) where the work is an event: a lecture, a
@@ -290,15 +292,64 @@ class Programme(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # The fields it suits are rows (``student_service_programme_fields``) in the order typed; load
+    # them with selectinload(Programme.field_rows) where a page shows them.
+    field_rows: Mapped[list[ProgrammeField]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", passive_deletes=True, order_by="ProgrammeField.position")
+
     @property
     def kind_label(self):
         return ProgrammeKind.label_of(self.kind)
 
     @property
     def field_list(self) -> list[str]:
-        import re
+        """The fields it suits, in the order typed (read with one query when not loaded)."""
+        return [row.field for row in _loaded_fields(self)]
 
-        return [item.strip() for item in re.split(r"[,，、;；]+", self.fields or "") if item.strip()]
+    @property
+    def fields(self) -> str | None:
+        """The fields joined by ", " (as the form shows them); assigning a text ("a, b"; also
+        "，", "、", ";") or a list replaces the rows."""
+        return ", ".join(self.field_list) or None
+
+    @fields.setter
+    def fields(self, value) -> None:
+        rows = {row.field: row for row in _loaded_fields(self)}
+        new_rows = []
+        for position, item in enumerate(split_list([item[:FIELD_MAX_LENGTH] for item in split_list(value)])):
+            row = rows.get(item) or ProgrammeField(field=item)
+            row.position = position
+            new_rows.append(row)
+        self.field_rows = new_rows
+
+
+FIELD_MAX_LENGTH = 120
+
+
+class ProgrammeField(db.Model):
+    """One field a programme suits (matched against students' ``field``)."""
+
+    __tablename__ = PREFIX + "programme_fields"
+
+    programme_id: Mapped[int] = mapped_column(ForeignKey(PREFIX + "programmes.id", ondelete="CASCADE"),
+                                              primary_key=True)
+    field: Mapped[str] = mapped_column(String(FIELD_MAX_LENGTH), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+def _loaded_fields(programme: Programme) -> list[ProgrammeField]:
+    """``programme.field_rows``, read with one explicit query when not loaded (lazy="raise"); a
+    new programme has none; a detached one not loaded raises (as lazy="raise" does)."""
+    state = inspect(programme)
+    if "field_rows" not in state.dict:
+        session = object_session(programme)
+        if state.persistent and session is not None:
+            rows = session.scalars(select(ProgrammeField).where(ProgrammeField.programme_id == programme.id)
+                                   .order_by(ProgrammeField.position)).all()
+            attributes.set_committed_value(programme, "field_rows", list(rows))
+        elif state.transient or state.pending:
+            attributes.set_committed_value(programme, "field_rows", [])
+    return programme.field_rows
 
 
 class Application(db.Model):

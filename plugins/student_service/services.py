@@ -9,20 +9,21 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, literal, or_, select, true
+from sqlalchemy import Select, String, func, literal, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from liaison import concurrency, jobs
 from liaison.i18n import local_today
 from liaison.models import Contact, Role, Station, User, db, station_membership, utcnow
+from liaison.models.contact import split_list
 from liaison.permissions import acts_for_station
 from liaison.search import contains
 
 from . import access
 from .choices import (NAME, OPEN_REQUEST_STATUSES, REACHED_MARKS, ApplicationStatus, Mark,
                       RequestStatus, Stage)
-from .models import (Application, Department, HomeTeam, Programme, RequestEvent, RollCall, RollCallEntry,
-                     ServiceRequest, Student, StudentEvent, team_members)
+from .models import (FIELD_MAX_LENGTH, Application, Department, HomeTeam, Programme, ProgrammeField, RequestEvent,
+                     RollCall, RollCallEntry, ServiceRequest, Student, StudentEvent, team_members)
 from .workflow import IllegalMove, move_request, move_student
 
 STUDENT_FIELDS = ("school", "programme", "field", "level", "start_on", "expected_end_on", "country", "city",
@@ -548,8 +549,14 @@ def _programme_values(data: dict[str, Any]) -> dict[str, Any]:
     values["title"] = (values["title"] or "").strip()
     if not values["title"]:
         raise IllegalMove(_l("Give the programme's title."), "title")
-    for name in ("title_zh", "host", "fields", "location", "description"):
+    for name in ("title_zh", "host", "location", "description"):
         values[name] = (values[name] or "").strip() or None
+    # The fields are rows: the text box's items (commas, "，", "、", ";") joined the way the
+    # model shows them, so an edit that only respaces them changes nothing.
+    items = split_list(data.get("fields"))
+    if any(len(item) > FIELD_MAX_LENGTH for item in items):
+        raise IllegalMove(_l("Each field can be at most %(n)s characters long.", n=FIELD_MAX_LENGTH), "fields")
+    values["fields"] = ", ".join(items) or None
     if values["starts_on"] and values["ends_on"] and values["ends_on"] < values["starts_on"]:
         raise IllegalMove(_l("The end cannot be before the start."), "ends_on")
     return values
@@ -602,15 +609,28 @@ def application_counts(programme_ids) -> dict[int, dict[str, int]]:
     return result
 
 
+def _field_matches(programme_id):
+    """EXISTS one of the programme's field rows that the student's field contains (ignoring
+    case; ``%``, ``_`` and ``\\`` in a field match themselves): one statement, whatever the
+    number of fields; none when the programme has no field."""
+    def escaped(expr):
+        for char in ("\\", "%", "_"):
+            expr = func.replace(expr, char, "\\" + char, type_=String)
+        return expr
+
+    pattern = literal("%", String) + escaped(func.lower(ProgrammeField.field, type_=String)) + literal("%", String)
+    return (select(ProgrammeField.programme_id)
+            .where(ProgrammeField.programme_id == programme_id,
+                   func.lower(Student.field, type_=String).like(pattern, escape="\\"))
+            .exists())
+
+
 def matching_students(user: User, programme: Programme, limit: int = 20) -> list[Student]:
     """Students in scope whose field matches one of the internship's fields and who have not
     applied yet: the candidates for its host."""
-    fields = programme.field_list
-    if not fields:
-        return []
     applied = select(Application.student_id).where(Application.programme_id == programme.id)
     stmt = (access.scoped(select(Student), Student, user)
-            .where(or_(*[func.lower(Student.field).contains(f.lower(), autoescape=True) for f in fields]),
+            .where(_field_matches(programme.id),
                    Student.stage.in_([Stage.ABROAD, Stage.RETURNED]), Student.id.not_in(applied))
             .options(*LIST_OPTIONS).order_by(Student.id).limit(limit))
     return list(db.session.scalars(stmt))

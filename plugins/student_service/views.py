@@ -458,7 +458,7 @@ def programme_edit(programme_id: int):
 
 
 def _load_programme(programme_id) -> Programme:
-    record = db.session.get(Programme, parse_id(programme_id) or 0)
+    record = db.session.get(Programme, parse_id(programme_id) or 0, options=[selectinload(Programme.field_rows)])
     if record is None:
         abort(404)
     return record
