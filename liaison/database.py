@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.engine import Engine
@@ -63,12 +63,20 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     # The transaction's end lets the next writer of this process in; checking the connection
     # back in to the pool (after a reset, an invalidation) does too, whatever happened before.
-    event.listen(engine, "commit", _release_connection)
-    event.listen(engine, "rollback", _release_connection)
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
     event.listen(engine.pool, "checkin", lambda _dbapi_connection, record: _release(record.info))
 
 
 _WRITER_KEY = "liaison_sqlite_writer"
+
+
+def _end(connection) -> None:
+    """A transaction ended: the next writer of the process may go, and a safe request's write
+    (``prepare_write``) is done — its later reads begin deferred again."""
+    if has_request_context():
+        g.pop(_WRITING, None)
+    _release_connection(connection)
 
 
 def _release_connection(connection) -> None:
@@ -87,5 +95,32 @@ def _release(info: dict) -> None:
 
 def _writes_expected() -> bool:
     if has_request_context():
-        return request.method not in SAFE_METHODS
+        return request.method not in SAFE_METHODS or g.get(_WRITING, False)
     return True  # CLI commands, migrations, background work
+
+
+_WRITING = "_liaison_safe_request_writes"
+
+
+def prepare_write() -> None:
+    """Call before a safe request (GET, HEAD) writes — an access-log entry, an export's record, a
+    token's last use. Its transaction began as a deferred read, and SQLite cannot turn a read
+    transaction into a write once another connection has committed since it read: it fails at
+    once with "database is locked" (the busy timeout does not apply). So the read transaction is
+    ended here — the objects loaded so far stay loaded, not expired — and the request's next
+    transaction begins with ``BEGIN IMMEDIATE``, waiting for its turn like any writer. Nothing to
+    do outside a safe request, on PostgreSQL, or when changes are already pending."""
+    if not has_request_context() or request.method not in SAFE_METHODS or g.get(_WRITING, False):
+        return
+    session = db.session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            return  # the caller already changed something: committing here would be that very write
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
+    g.setdefault(_WRITING, True)  # for the next transaction only: its end clears it (``_end``)

@@ -70,3 +70,61 @@ def test_an_invalidated_writer_lets_the_next_one_in(tmp_path):
     with engine.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE t (x)")
     assert time.monotonic() - start < 5
+
+
+def _on_sqlite(app) -> bool:
+    from liaison.models import db
+
+    with app.app_context():
+        return db.engine.dialect.name == "sqlite"
+
+
+def test_a_page_that_logs_what_it_showed_survives_another_connections_write(app, login, world, monkeypatch):
+    """A GET reads in a deferred transaction; SQLite refuses at once ("database is locked") to turn
+    it into a write once another connection has committed since it read. The contact page logs
+    the view after it rendered: ``database.prepare_write`` ends the read first, so the write waits
+    its turn instead of failing the page (on PostgreSQL there is nothing to end)."""
+    from sqlalchemy import func, select, text
+
+    from liaison.models import AccessLogEntry, db
+    from liaison.privacy import masking
+
+    if not _on_sqlite(app):
+        return  # the failure is SQLite's; PostgreSQL's MVCC has no read-to-write upgrade
+    original = masking.log_access
+
+    def after_a_write_elsewhere(*args, **kwargs):
+        with db.engine.connect() as other:  # another connection (another worker, the job worker)
+            other.execute(text("UPDATE stations SET updated_at = datetime('now')"))
+            other.commit()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(masking, "log_access", after_a_write_elsewhere)
+    client = login("vol_hanoi")
+    assert client.get(f"/contacts/{world.contacts['hanoi']}").status_code == 200
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AccessLogEntry)) == 1
+
+
+def test_an_export_records_itself_beside_another_connections_write(app, login, world, monkeypatch):
+    from sqlalchemy import func, select, text
+
+    from liaison.exports import services
+    from liaison.models import ExportRecord, db
+
+    if not _on_sqlite(app):
+        return
+    original = services._new_record
+
+    def after_a_write_elsewhere(*args, **kwargs):
+        with db.engine.connect() as other:
+            other.execute(text("UPDATE stations SET updated_at = datetime('now')"))
+            other.commit()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_new_record", after_a_write_elsewhere)
+    response = login("hq").get("/exports/leads.csv")
+    assert response.status_code == 200
+    response.get_data()
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ExportRecord)) == 1

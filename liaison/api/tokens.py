@@ -84,6 +84,9 @@ def touch(token: ApiToken, now: datetime | None = None) -> None:
     """Record the use (at most once a minute per token); commits."""
     now = now or utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_EVERY:
+        from ..database import prepare_write
+
+        prepare_write()  # most API calls are GETs
         token.last_used_at = now
         db.session.commit()
 

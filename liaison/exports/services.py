@@ -240,6 +240,9 @@ def _new_record(user: User, export: str, fmt: str, filters: dict[str, Any]) -> E
 
 def start(user: User, export: str, fmt: str, filters: dict[str, Any]) -> ExportRecord:
     """Write the export's record before anything leaves (committed)."""
+    from ..database import prepare_write
+
+    prepare_write()  # exports are downloaded with GET
     record = _new_record(user, export, fmt, filters)
     db.session.commit()
     return record
@@ -256,6 +259,9 @@ def _complete(record_id: int, user: User, exported: Exported) -> None:
 
 def finish(record_id: int, user: User, exported: Exported) -> None:
     """The complete file's rows (in total and per station) and its access-log entries; commits."""
+    from ..database import prepare_write
+
+    prepare_write()  # the end of a download streamed after the view returned, still a GET
     _complete(record_id, user, exported)
     db.session.commit()
 

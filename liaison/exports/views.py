@@ -56,12 +56,12 @@ def _send(export: str, fmt: str) -> Response:
     headers = {"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"}
     if fmt == "csv":
         body = services.streamed(user, record_id, export, stmt)
-        return Response(stream_with_context(body), mimetype=MIMETYPES[fmt], headers=headers)
+        return Response(stream_with_context(body), content_type=MIMETYPES[fmt], headers=headers)
     exported = Exported()
     records = db.session.scalars(stmt.execution_options(yield_per=services.BATCH))
     spool = services.xlsx_file(export, title, records, exported)
     services.finish(record_id, user, exported)
-    return Response(services.file_chunks(spool), mimetype=MIMETYPES[fmt], headers=headers)
+    return Response(services.file_chunks(spool), content_type=MIMETYPES[fmt], headers=headers)
 
 
 def _leads(fmt: str) -> Response:

@@ -99,7 +99,7 @@ def chart_csv(key: str):
     content = csv_bytes(table)
     downloads.record(current_user, downloads.HOME_CHART, "csv", {"chart": key}, len(table.rows), stations)
     filename = f'{key.replace("_", "-")}-{local_today()}.csv'
-    return Response(content, mimetype="text/csv; charset=utf-8",
+    return Response(content, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

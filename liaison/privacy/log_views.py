@@ -232,7 +232,7 @@ def log_csv():
 
     # The heading row first, made here; the entries then in the request's context (pushed only
     # once the client reads past the heading row).
-    return Response(chain([header()], stream_with_context(entries())), mimetype="text/csv; charset=utf-8",
+    return Response(chain([header()], stream_with_context(entries())), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_filename("csv")}"'})
 
 

@@ -349,6 +349,9 @@ def log_access(user: User | None, action: AccessAction | str, *, contact: Contac
     contact's), why (``reason``, ``note``). Adds it to the session; the caller commits.
 
     Never pass the values themselves: the log says which fields, not what they held."""
+    from ..database import prepare_write
+
+    prepare_write()  # a page (GET) that logs what it showed
     if station_id is None and contact is not None:
         station_id = contact.station_id
     entry = AccessLogEntry(

@@ -78,7 +78,7 @@ def table_csv(key: str):
     downloads.record(current_user, downloads.REPORT_TABLE, "csv", _recorded_filters(selection, table=key),
                      len(table.rows), selection.station_ids)
     filename = f"{key}-{selection.period.key}.csv".replace("..", "_")
-    return Response(content, mimetype="text/csv; charset=utf-8",
+    return Response(content, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
