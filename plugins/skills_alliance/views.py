@@ -317,6 +317,24 @@ def _render_part(agreement: Agreement, form, part, kind: str, status: int = 200)
                            remove_form=RemoveForm(formdata=None, version=agreement.version)), status
 
 
+def _edit_part(agreement: Agreement, form, part, kind: str, anchor: str, done: str, save):
+    """The edit page of one part of an agreement (a milestone, a document): ``save(version)``
+    with the agreement's version the user saw; a conflict, or a refusal next to the field."""
+    if request.method == "GET":
+        form.version.data = agreement.version
+    if form.validate_on_submit():
+        try:
+            save(_int(form.version.data))
+        except services.Conflict as exc:
+            return _conflict(exc, agreement.id)
+        except IllegalMove as exc:
+            _field_error(form, exc)
+        else:
+            flash(done, "success")
+            return redirect(url_for(".agreement", agreement_id=agreement.id) + f"#{anchor}")
+    return _render_part(agreement, form, part, kind, 400 if request.method == "POST" else 200)
+
+
 @bp.route("/agreements/<int:agreement_id>/milestones/<int:milestone_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_milestone(agreement_id: int, milestone_id: int):
@@ -330,20 +348,10 @@ def edit_milestone(agreement_id: int, milestone_id: int):
         flash(_("A completed milestone cannot be changed."), "error")
         return redirect(url_for(".agreement", agreement_id=agreement.id) + "#milestones")
     form = MilestoneEditForm(obj=milestone)
-    if request.method == "GET":
-        form.version.data = agreement.version
-    if form.validate_on_submit():
-        try:
-            services.update_milestone(agreement, milestone.id, form.title.data, form.due_on.data, current_user,
-                                      expected_version=_int(form.version.data))
-        except services.Conflict as exc:
-            return _conflict(exc, agreement_id)
-        except IllegalMove as exc:
-            _field_error(form, exc)
-        else:
-            flash(_("The milestone has been saved."), "success")
-            return redirect(url_for(".agreement", agreement_id=agreement.id) + "#milestones")
-    return _render_part(agreement, form, milestone, "milestone", 400 if request.method == "POST" else 200)
+    return _edit_part(agreement, form, milestone, "milestone", "milestones", _("The milestone has been saved."),
+                      lambda version: services.update_milestone(agreement, milestone.id, form.title.data,
+                                                                form.due_on.data, current_user,
+                                                                expected_version=version))
 
 
 @bp.route("/agreements/<int:agreement_id>/milestones/<int:milestone_id>/remove", methods=["POST"])
@@ -363,20 +371,9 @@ def edit_document(agreement_id: int, document_id: int):
     if document is None:
         abort(404)
     form = DocumentEditForm(obj=document)
-    if request.method == "GET":
-        form.version.data = agreement.version
-    if form.validate_on_submit():
-        try:
-            services.update_document(agreement, document.id, form.data, current_user,
-                                     expected_version=_int(form.version.data))
-        except services.Conflict as exc:
-            return _conflict(exc, agreement_id)
-        except IllegalMove as exc:
-            _field_error(form, exc)
-        else:
-            flash(_("The document has been saved."), "success")
-            return redirect(url_for(".agreement", agreement_id=agreement.id) + "#documents")
-    return _render_part(agreement, form, document, "document", 400 if request.method == "POST" else 200)
+    return _edit_part(agreement, form, document, "document", "documents", _("The document has been saved."),
+                      lambda version: services.update_document(agreement, document.id, form.data, current_user,
+                                                               expected_version=version))
 
 
 @bp.route("/agreements/<int:agreement_id>/documents/<int:document_id>/remove", methods=["POST"])
